@@ -1,0 +1,158 @@
+"""The `gate` command line: parse options, build a config, call the core, print, exit.
+
+Exit codes: 0 pass (warnings allowed), 1 blocked by policy, 2 scanner or runtime failure,
+3 invalid policy or configuration. `register`, `db` and `serve` load lazily so that a plain
+`gate scan` never imports the register or the web stack.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from gate import __version__
+from gate.config import GateConfig, default_policy_path
+from gate.errors import GateError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LAZY_COMMANDS = {
+    "register": "register.cli:register_group",
+    "db": "register.cli:db_group",
+    "serve": "register.cli:serve_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose heavier sub-commands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)  # noqa: S101 - a programming error
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+def handle_errors(func: F) -> F:
+    """Turn a `GateError` into one line on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GateError as exc:
+            click.echo(f"gate: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="riskgate")
+def cli() -> None:
+    """riskgate: a CI security gate and risk register."""
+
+
+REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path), help="Policy YAML.")
+@click.option("--scanner", "scanners", multiple=True, type=click.Choice(["pip-audit", "semgrep"]),
+              help="Run only these scanners (a partial scan never auto-fixes register entries).")
+@click.option("--import", "imports", multiple=True, type=click.Path(path_type=Path),
+              help="Evaluate existing reports (pip-audit JSON, semgrep JSON, SARIF) instead.")
+@click.option("--advisories", type=click.Path(path_type=Path), help="Offline OSV directory.")
+@click.option("--kev", type=click.Path(path_type=Path), help="CISA KEV catalog JSON.")
+@click.option("--epss", type=click.Path(path_type=Path), help="EPSS scores CSV.")
+@click.option("-r", "--requirement", "requirements", multiple=True,
+              type=click.Path(path_type=Path), help="Requirements file(s) for pip-audit.")
+@click.option("--pip-audit-service", type=click.Choice(["osv", "pypi"]), help="Live service.")
+@click.option("--semgrep-config", "semgrep_configs", multiple=True,
+              help="Extra semgrep config(s) besides riskgate's rules.")
+@click.option("--baseline", "baseline_ref", help="Block only findings new since this git ref.")
+@click.option("--timeout", type=float, help="Per-scanner timeout in seconds.")
+@click.option("--project", help="Project name for the register (default: directory name).")
+@click.option("--format", "stdout_format", type=click.Choice(REPORT_OPTIONS),
+              help="What to print (default: text on a terminal, else text too).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write JSON verdict.")
+@click.option("--sarif", "sarif_out", type=click.Path(path_type=Path), help="Write SARIF 2.1.0.")
+@click.option("--markdown", "markdown_out", type=click.Path(path_type=Path),
+              help="Write a Markdown summary.")
+@click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML.")
+@click.option("--github-annotations", "github_out", type=click.Path(path_type=Path),
+              help="Write GitHub workflow annotation commands to this file ('-' for stdout).")
+@click.option("--record", is_flag=True, help="Record the run in the local risk register.")
+@click.option("--database", envvar="GATE_DATABASE_URL", help="Register database URL.")
+@click.option("--upload", "upload_url", envvar="GATE_UPLOAD_URL", help="Register service URL.")
+@click.option("--token", envvar="GATE_TOKEN", help="API token for --upload.")
+@click.option("--progress/--no-progress", default=None, help="Live progress (default: on a TTY).")
+@handle_errors
+def scan(**options: Any) -> None:
+    """Scan PATH, apply the policy, print the verdict; exit 0 pass, 1 block, 2 error, 3 config."""
+    from gate.scan_command import execute_scan
+
+    sys.exit(execute_scan(options))
+
+
+@cli.group()
+def policy() -> None:
+    """Validate policies and publish their JSON Schema."""
+
+
+@policy.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@handle_errors
+def policy_validate(files: tuple[Path, ...]) -> None:
+    """Check policy files; errors print as file:line:column: message (exit 3)."""
+    from gate.policy.load import load_policy
+
+    for file in files:
+        loaded = load_policy(file)
+        click.echo(f"{file}: ok ({len(loaded.rules)} rules, {len(loaded.ignores)} ignores)")
+
+
+@policy.command("schema")
+@handle_errors
+def policy_schema() -> None:
+    """Print the policy's JSON Schema (for editor completion)."""
+    from gate.policy.schema import policy_json_schema_text
+
+    click.echo(policy_json_schema_text())
+
+
+def build_config(options: dict[str, Any]) -> GateConfig:
+    """Translate parsed `gate scan` options into a `GateConfig`."""
+    return GateConfig(
+        target=options["path"],
+        policy_path=options["policy_path"] or default_policy_path(),
+        scanners=tuple(options["scanners"]) or ("pip-audit", "semgrep"),
+        imports=tuple(options["imports"]),
+        advisories_dir=options["advisories"],
+        kev_path=options["kev"],
+        epss_path=options["epss"],
+        requirements=tuple(options["requirements"]),
+        pip_audit_service=options["pip_audit_service"],
+        semgrep_configs=tuple(options["semgrep_configs"]),
+        baseline_ref=options["baseline_ref"],
+        timeout_seconds=options["timeout"],
+        project=options["project"],
+        show_progress=bool(options["progress"]),
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,53 @@
+"""The settings of one gate run, built by the CLI (or the action) and read by the pipeline."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def policies_dir() -> Path:
+    """Where the bundled policies and semgrep rules live (`GATE_POLICIES_DIR` overrides)."""
+    return Path(os.environ.get("GATE_POLICIES_DIR", REPO_ROOT / "policies"))
+
+
+def default_policy_path() -> Path:
+    """The policy used when none is named."""
+    return policies_dir() / "default.yml"
+
+
+def bundled_semgrep_rules() -> Path:
+    """Our own semgrep rule pack."""
+    return policies_dir() / "semgrep"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputFiles:
+    """Report files to write besides what is printed; format name -> path."""
+
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateConfig:
+    """Everything `run_gate` needs. Paths are as the user gave them, resolved by the pipeline."""
+
+    target: Path
+    policy_path: Path
+    scanners: tuple[str, ...] = ("pip-audit", "semgrep")
+    imports: tuple[Path, ...] = ()
+    advisories_dir: Path | None = None
+    kev_path: Path | None = None
+    epss_path: Path | None = None
+    requirements: tuple[Path, ...] = ()
+    pip_audit_service: str | None = None
+    semgrep_configs: tuple[str, ...] = ()
+    baseline_ref: str | None = None
+    timeout_seconds: float | None = None
+    project: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    show_progress: bool = False

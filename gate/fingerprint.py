@@ -1,0 +1,41 @@
+"""Stable fingerprints: the identity of a risk across runs, reformatting and line moves."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_code(code: str) -> str:
+    """Collapse all whitespace so re-indenting or re-wrapping keeps the fingerprint."""
+    return _WHITESPACE.sub("", code)
+
+
+def _digest(*parts: str) -> str:
+    joined = "\x1f".join(parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:32]
+
+
+def code_fingerprint(*, rule_id: str, path: str, matched_code: str) -> str:
+    """Hash of rule id, relative path and the normalised matched code (not the line number)."""
+    return _digest("code", rule_id, path.replace("\\", "/"), normalise_code(matched_code))
+
+
+def canonical_advisory_id(ids: tuple[str, ...] | list[str]) -> str:
+    """One id for a vulnerability known by several: the lowest CVE, else GHSA, else any."""
+    unique = sorted({i.strip().upper() for i in ids if i and i.strip()})
+    if not unique:
+        raise ValueError("an advisory needs at least one id")
+    for prefix in ("CVE-", "GHSA-"):
+        preferred = [i for i in unique if i.startswith(prefix)]
+        if preferred:
+            return preferred[0]
+    return unique[0]
+
+
+def dependency_fingerprint(*, package: str, advisory_ids: tuple[str, ...] | list[str]) -> str:
+    """Hash of the normalised package name and the canonical advisory id (aliases merged)."""
+    name = re.sub(r"[-_.]+", "-", package).lower()
+    return _digest("dependency", name, canonical_advisory_id(advisory_ids))

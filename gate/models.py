@@ -1,0 +1,273 @@
+"""The one data model of riskgate: findings, the decisions about them, and the verdict.
+
+The JSON form of `Verdict` is the gate's report and the register's upload schema: it is
+serialised once, here, by pydantic. Every model is frozen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+
+class Severity(StrEnum):
+    """Severity of a finding; `unknown` when no trustworthy source gave one (never invented)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; `unknown` ranks between high and critical only through the policy."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 5,
+    Severity.HIGH: 4,
+    Severity.MEDIUM: 3,
+    Severity.LOW: 2,
+    Severity.INFO: 1,
+    Severity.UNKNOWN: 0,
+}
+
+
+class FindingKind(StrEnum):
+    """A vulnerable dependency or a flaw in the project's own code."""
+
+    DEPENDENCY = "dependency"
+    CODE = "code"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Location(_Frozen):
+    """Where a finding is: a file and lines for code, a package for dependencies."""
+
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    package: str | None = None
+    version: str | None = None
+    manifest: str | None = None
+
+    def display(self) -> str:
+        """A short human form: `path:line` or `package==version`."""
+        if self.package:
+            text = f"{self.package}=={self.version}" if self.version else self.package
+            return f"{text} ({self.manifest})" if self.manifest else text
+        if self.path and self.start_line:
+            return f"{self.path}:{self.start_line}"
+        return self.path or "?"
+
+
+class Finding(_Frozen):
+    """One normalised finding from any scanner or imported report."""
+
+    kind: FindingKind
+    scanner: str
+    rule_id: str
+    title: str
+    severity: Severity = Severity.UNKNOWN
+    fingerprint: str
+    location: Location = Field(default_factory=Location)
+    aliases: tuple[str, ...] = ()
+    message: str = ""
+    cvss_score: float | None = None
+    cvss_vector: str | None = None
+    cwe: tuple[str, ...] = ()
+    owasp: tuple[str, ...] = ()
+    fix_versions: tuple[str, ...] = ()
+    snippet: str | None = None
+    help_url: str | None = None
+    confidence: str | None = None
+    known_exploited: bool = False
+    kev_due_date: date | None = None
+    epss: float | None = None
+    epss_percentile: float | None = None
+
+    @property
+    def fix_available(self) -> bool:
+        """True when a fixed version is published (dependency findings)."""
+        return bool(self.fix_versions)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The rule or advisory id followed by its aliases."""
+        return (self.rule_id, *self.aliases)
+
+
+class Action(StrEnum):
+    """What the policy does with one finding."""
+
+    BLOCK = "block"
+    WARN = "warn"
+    IGNORE = "ignore"
+    EXISTING = "existing"
+    PASS = "pass"
+
+
+class Decision(StrEnum):
+    """The verdict a pipeline acts on."""
+
+    PASS = "pass"
+    WARN = "warn"
+    BLOCK = "block"
+    ERROR = "error"
+
+
+class ScanScope(StrEnum):
+    """How much of the project a run saw; only `full` runs may auto-fix register entries."""
+
+    FULL = "full"
+    DIFF = "diff"
+    PARTIAL = "partial"
+
+
+class EvaluatedFinding(_Frozen):
+    """A finding with the policy's action and the reason for it."""
+
+    finding: Finding
+    action: Action
+    reason: str
+    policy_rule: str | None = None
+    owner: str | None = None
+
+
+class ScannerStatus(StrEnum):
+    """How a scanner's run ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ScannerRun(_Frozen):
+    """What one scanner did in this run."""
+
+    name: str
+    status: ScannerStatus
+    version: str | None = None
+    duration_seconds: float | None = None
+    error: str | None = None
+    fail_open: bool = False
+    finding_count: int = 0
+
+
+class ExpiredIgnore(_Frozen):
+    """An ignore entry of the policy whose expiry has passed; it no longer applies."""
+
+    rule: str
+    reason: str
+    owner: str
+    expired_on: date
+
+
+class Criticality(StrEnum):
+    """How much the business depends on the asset being scanned."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class DataClassification(StrEnum):
+    """The most sensitive data the asset handles."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+
+DEFAULT_SLA_DAYS = {
+    Severity.CRITICAL: 7,
+    Severity.HIGH: 30,
+    Severity.MEDIUM: 90,
+    Severity.LOW: 180,
+    Severity.INFO: 365,
+    Severity.UNKNOWN: 30,
+}
+
+
+class MoneyModel(_Frozen):
+    """Optional FAIR-style estimate inputs: loss range per impact level, frequency per likelihood.
+
+    Keys are levels 1-5; losses are (low, high) in `currency`, frequencies are events per year.
+    """
+
+    currency: str = "USD"
+    loss_per_impact: dict[int, tuple[float, float]]
+    annual_frequency_per_probability: dict[int, float]
+
+
+class RiskContext(_Frozen):
+    """What the policy tells the register about this asset: SLAs, criticality, money, limits."""
+
+    sla_days: dict[Severity, int] = Field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
+    business_criticality: Criticality = Criticality.MEDIUM
+    data_classification: DataClassification = DataClassification.INTERNAL
+    default_owner: str | None = None
+    acceptance_max_days: int = 90
+    money: MoneyModel | None = None
+
+
+def _new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Verdict(_Frozen):
+    """The outcome of one gate run: decision, reasons and every evaluated finding."""
+
+    schema_version: str = SCHEMA_VERSION
+    run_id: str = Field(default_factory=_new_run_id)
+    decision: Decision
+    reasons: tuple[str, ...] = ()
+    findings: tuple[EvaluatedFinding, ...] = ()
+    scanners: tuple[ScannerRun, ...] = ()
+    expired_ignores: tuple[ExpiredIgnore, ...] = ()
+    context: RiskContext = Field(default_factory=RiskContext)
+    scope: ScanScope = ScanScope.FULL
+    baseline_ref: str | None = None
+    project: str | None = None
+    target: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    policy_name: str | None = None
+    policy_digest: str | None = None
+    started_at: datetime = Field(default_factory=_utc_now)
+    finished_at: datetime = Field(default_factory=_utc_now)
+
+    def count_by_action(self) -> dict[str, int]:
+        """Number of findings per action, every action present."""
+        counts = Counter(item.action.value for item in self.findings)
+        return {action.value: counts.get(action.value, 0) for action in Action}
+
+    def count_by_severity(self) -> dict[str, int]:
+        """Number of findings per severity, every severity present."""
+        counts = Counter(item.finding.severity.value for item in self.findings)
+        return {severity.value: counts.get(severity.value, 0) for severity in Severity}
+
+    @property
+    def exit_code(self) -> int:
+        """0 pass or warn, 1 block, 2 a scanner failed and the gate failed closed."""
+        return {Decision.PASS: 0, Decision.WARN: 0, Decision.BLOCK: 1, Decision.ERROR: 2}[
+            self.decision
+        ]

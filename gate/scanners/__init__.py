@@ -1,0 +1,1 @@
+"""Scanner adapters: each runs one tool and parses its report into `Finding`s."""
