@@ -25,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 LAZY_COMMANDS = {
     "register": "register.cli:register_group",
     "db": "register.cli:db_group",
-    "serve": "register.cli:serve_command",
+    "serve": "register.web.cli:serve_command",
 }
 
 
