@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up riskgate from a clean checkout: the project venv, semgrep in its own venv, chromium.
+# Set up riskgate from a clean checkout: the project venv, semgrep in its own venv and,
+# with --browser, Debian's chromium for the browser tests.
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,8 @@ PYTHON=${PYTHON:-python3}
 [ -x .tools/semgrep/bin/python ] || "$PYTHON" -m venv .tools/semgrep
 [ -x .tools/semgrep/bin/semgrep ] || .tools/semgrep/bin/python -m pip install -q "semgrep>=1.80,<2"
 
-# The browser tests drive Debian's chromium; never a downloaded browser build.
-if [ "${RISKGATE_SKIP_BROWSER:-0}" != "1" ] && ! command -v chromium >/dev/null 2>&1; then
+# The browser tests drive Debian's chromium (only with --browser); never a downloaded build.
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
   else

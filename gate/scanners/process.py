@@ -10,7 +10,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate.config import REPO_ROOT
 from gate.errors import ScannerError
+
+TOOLS_DIR = REPO_ROOT / ".tools"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,7 +26,10 @@ class ToolResult:
 
 
 def find_executable(name: str, *, setting: str) -> str:
-    """Locate a tool: the `setting` environment variable, then PATH, then beside our Python."""
+    """Locate a tool: the `setting` variable, PATH, beside our Python, then `.tools/<name>/`.
+
+    The last place is where `scripts/setup.sh` installs tools that need a venv of their own.
+    """
     configured = os.environ.get(setting)
     if configured:
         if Path(configured).is_file() and os.access(configured, os.X_OK):
@@ -32,9 +38,9 @@ def find_executable(name: str, *, setting: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    beside = Path(sys.executable).parent / name
-    if beside.is_file():
-        return str(beside)
+    for candidate in (Path(sys.executable).parent / name, TOOLS_DIR / name / "bin" / name):
+        if candidate.is_file():
+            return str(candidate)
     raise ScannerError(name, f"executable not found on PATH (install it or set {setting})")
 
 

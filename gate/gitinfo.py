@@ -1,0 +1,58 @@
+"""What git knows about the scanned tree: commit, branch, and a checkout of a baseline ref."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gate.errors import ConfigError
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """Run a read-only git command in `root`; None when git or the repository is absent."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [git, "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=30
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def current_commit(root: Path) -> str | None:
+    """The commit being scanned: $GITHUB_SHA in Actions, else HEAD of the target's repository."""
+    return os.environ.get("GITHUB_SHA") or _git(root, "rev-parse", "HEAD")
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch being scanned: the PR head or ref name in Actions, else the checked-out branch."""
+    for variable in ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    return None if branch in (None, "HEAD") else branch
+
+
+@contextmanager
+def checkout_ref(root: Path, ref: str) -> Iterator[Path]:
+    """Yield a temporary checkout of `ref` in the same relative place as `root` in its repo."""
+    toplevel = _git(root, "rev-parse", "--show-toplevel")
+    if toplevel is None:
+        raise ConfigError(f"--baseline {ref}: {root} is not inside a git repository")
+    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if commit is None:
+        raise ConfigError(f"--baseline {ref}: no such commit, branch or tag in {toplevel}")
+    relative = root.resolve().relative_to(Path(toplevel).resolve())
+    with tempfile.TemporaryDirectory(prefix="riskgate-baseline-") as tmp:
+        worktree = Path(tmp) / "tree"
+        if _git(root, "worktree", "add", "--detach", "--quiet", str(worktree), commit) is None:
+            raise ConfigError(f"--baseline {ref}: git could not check out {commit[:12]}")
+        try:
+            yield worktree / relative
+        finally:
+            _git(root, "worktree", "remove", "--force", str(worktree))

@@ -1,0 +1,225 @@
+"""`run_gate(config) -> Verdict`: run the scanners in parallel, enrich, evaluate.
+
+The only module that knows the whole flow; every step it calls is a small, separately tested
+piece. Scanner failures do not raise here: they become failed `ScannerRun`s that the policy
+turns into an error verdict (fail closed) unless it names the scanner fail-open.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gate.advisories.enrich import enrich
+from gate.advisories.epss import EpssScores, load_epss
+from gate.advisories.kev import KevCatalog, load_kev
+from gate.advisories.osv import AdvisoryIndex, load_advisory_dir
+from gate.config import GateConfig
+from gate.errors import ConfigError, GateError
+from gate.gitinfo import checkout_ref, current_branch, current_commit
+from gate.models import Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
+from gate.policy.evaluate import evaluate
+from gate.policy.load import load_policy
+from gate.policy.owners import OwnerResolver, load_codeowners
+from gate.policy.schema import Policy
+from gate.progress import ProgressSink, SilentProgress
+from gate.scanners.imports import load_report
+from gate.scanners.interface import Scanner, ScanTarget
+from gate.scanners.pip_audit import PipAuditScanner
+from gate.scanners.semgrep import SemgrepScanner
+
+SCANNERS: dict[str, type[Scanner]] = {"pip-audit": PipAuditScanner, "semgrep": SemgrepScanner}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Collected:
+    """Findings of every scanner that ran, and how each run went."""
+
+    findings: list[Finding]
+    runs: list[ScannerRun]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Enrichment:
+    """Optional advisory data: offline OSV records, the KEV catalog, EPSS scores."""
+
+    advisories_dir: Path | None = None
+    advisories: AdvisoryIndex | None = None
+    kev: KevCatalog | None = None
+    epss: EpssScores | None = None
+
+
+def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Verdict:
+    """Scan, enrich and evaluate one target; raise `GateError` only for configuration faults."""
+    started_at = datetime.now(UTC)
+    root = _existing_dir(config.target)
+    policy = load_policy(config.policy_path)
+    enrichment = load_enrichment(config, policy)
+    target = build_target(config, policy, root=root, enrichment=enrichment)
+    sink = progress or SilentProgress()
+    names = enabled_scanners(config, policy)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        baseline_future = (
+            pool.submit(baseline_fingerprints, config, target, names, enrichment)
+            if config.baseline_ref
+            else None
+        )
+        collected = collect(config, target, names, sink=sink)
+        baseline = baseline_future.result() if baseline_future else None
+    findings = enrich(
+        collected.findings,
+        advisories=enrichment.advisories,
+        kev=enrichment.kev,
+        epss=enrichment.epss,
+    )
+    owners = OwnerResolver(policy=policy, codeowners=load_codeowners(root))
+    verdict = evaluate(
+        findings, policy, baseline=baseline, scanners=collected.runs, owners=owners
+    )
+    return verdict.model_copy(
+        update={
+            "project": config.project or policy.asset.name or root.resolve().name,
+            "target": str(config.target),
+            "commit": config.commit or current_commit(root),
+            "branch": config.branch or current_branch(root),
+            "scope": scan_scope(config, names, collected.runs),
+            "baseline_ref": config.baseline_ref,
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC),
+        }
+    )
+
+
+def _existing_dir(path: Path) -> Path:
+    if not path.exists():
+        raise ConfigError(f"{path}: target path does not exist")
+    if not path.is_dir():
+        raise ConfigError(f"{path}: target path is not a directory")
+    return path
+
+
+def load_enrichment(config: GateConfig, policy: Policy) -> Enrichment:
+    """Load the advisory, KEV and EPSS files named on the command line or in the policy."""
+    advisories_dir = config.advisories_dir or policy.enrichment.advisories
+    kev_path = config.kev_path or policy.enrichment.kev
+    epss_path = config.epss_path or policy.enrichment.epss
+    if advisories_dir is not None and not Path(advisories_dir).is_dir():
+        raise ConfigError(f"{advisories_dir}: advisories directory does not exist")
+    return Enrichment(
+        advisories_dir=Path(advisories_dir) if advisories_dir else None,
+        advisories=load_advisory_dir(Path(advisories_dir)) if advisories_dir else None,
+        kev=load_kev(Path(kev_path)) if kev_path else None,
+        epss=load_epss(Path(epss_path)) if epss_path else None,
+    )
+
+
+def build_target(
+    config: GateConfig, policy: Policy, *, root: Path, enrichment: Enrichment
+) -> ScanTarget:
+    """Merge command-line options over the policy's scanner settings."""
+    pip_audit = policy.scanners.pip_audit
+    semgrep = policy.scanners.semgrep
+    timeout = config.timeout_seconds or max(pip_audit.timeout, semgrep.timeout)
+    return ScanTarget(
+        root=root,
+        timeout_seconds=timeout,
+        requirements=config.requirements or tuple(Path(p) for p in pip_audit.requirements),
+        advisories_dir=enrichment.advisories_dir,
+        pip_audit_service=config.pip_audit_service or pip_audit.service,
+        semgrep_configs=(*semgrep.configs, *config.semgrep_configs),
+    )
+
+
+def enabled_scanners(config: GateConfig, policy: Policy) -> tuple[str, ...]:
+    """The scanners to run: those asked for that the policy does not disable."""
+    if config.imports:
+        return ()
+    settings = {"pip-audit": policy.scanners.pip_audit, "semgrep": policy.scanners.semgrep}
+    return tuple(name for name in config.scanners if settings[name].enabled)
+
+
+def collect(
+    config: GateConfig, target: ScanTarget, names: Sequence[str], *, sink: ProgressSink
+) -> Collected:
+    """Read imported reports, or run the named scanners in parallel."""
+    if config.imports:
+        return _collect_imports(config.imports, root=target.root)
+    with ThreadPoolExecutor(max_workers=max(len(names), 1)) as pool:
+        runs = list(pool.map(lambda name: run_scanner(name, target, sink=sink), names))
+    findings = [finding for found, _ in runs for finding in found]
+    return Collected(findings=findings, runs=[run for _, run in runs])
+
+
+def _collect_imports(paths: Sequence[Path], *, root: Path) -> Collected:
+    findings: list[Finding] = []
+    for path in paths:
+        findings.extend(load_report(path, root=root))
+    run = ScannerRun(name="import", status=ScannerStatus.OK, finding_count=len(findings))
+    return Collected(findings=findings, runs=[run])
+
+
+def run_scanner(
+    name: str, target: ScanTarget, *, sink: ProgressSink
+) -> tuple[list[Finding], ScannerRun]:
+    """Run one scanner; a failure is recorded in its `ScannerRun`, never raised."""
+    sink.started(name)
+    began = time.monotonic()
+    try:
+        output = SCANNERS[name]().run(target)
+    except GateError as exc:
+        sink.finished(name, summary=f"FAILED: {exc}")
+        run = ScannerRun(
+            name=name,
+            status=ScannerStatus.FAILED,
+            error=str(exc),
+            duration_seconds=round(time.monotonic() - began, 3),
+        )
+        return [], run
+    sink.finished(name, summary=f"done, {len(output.findings)} findings")
+    run = ScannerRun(
+        name=name,
+        status=ScannerStatus.OK,
+        version=output.version,
+        duration_seconds=round(time.monotonic() - began, 3),
+        finding_count=len(output.findings),
+    )
+    return output.findings, run
+
+
+def baseline_fingerprints(
+    config: GateConfig, target: ScanTarget, names: Sequence[str], enrichment: Enrichment
+) -> frozenset[str]:
+    """Fingerprints of what the same scanners find at the baseline ref (diff-aware mode).
+
+    A baseline scanner failure is a configuration fault: without a trustworthy baseline
+    every finding would count as new, or worse, as existing.
+    """
+    assert config.baseline_ref is not None  # noqa: S101 - caller checks
+    with checkout_ref(target.root, config.baseline_ref) as old_root:
+        if not old_root.is_dir():
+            return frozenset()
+        old_target = replace(target, root=old_root)
+        if config.imports:
+            return frozenset()
+        found: list[Finding] = []
+        for name in names:
+            try:
+                found.extend(SCANNERS[name]().run(old_target).findings)
+            except GateError as exc:
+                raise ConfigError(f"--baseline {config.baseline_ref}: {exc}") from exc
+    return frozenset(finding.fingerprint for finding in found)
+
+
+def scan_scope(config: GateConfig, names: Sequence[str], runs: Sequence[ScannerRun]) -> ScanScope:
+    """Full only when every scanner ran on the whole tree and succeeded."""
+    if config.baseline_ref:
+        return ScanScope.DIFF
+    if config.imports or set(names) != set(SCANNERS):
+        return ScanScope.PARTIAL
+    if any(run.status is not ScannerStatus.OK for run in runs):
+        return ScanScope.PARTIAL
+    return ScanScope.FULL
