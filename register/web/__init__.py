@@ -1,0 +1,1 @@
+"""The register service: a FastAPI JSON API under /api/v1 and server-rendered pages."""
