@@ -1,0 +1,1 @@
+"""Advisory data: OSV records, CVSS severity, the CISA KEV catalog, EPSS scores, enrichment."""
