@@ -1,0 +1,97 @@
+"""A tiny OSV-compatible query endpoint on loopback, so pip-audit can audit against local data.
+
+pip-audit's OSV service POSTs `{"package": {"name", "ecosystem"}, "version"}` to its
+`--osv-url` and reads `vulns[].{id, aliases, summary|details, affected, published, withdrawn}`;
+an empty object means "no vulnerabilities". It parses `published` only when it ends in `Z`,
+which `OsvRecord` guarantees.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from gate.advisories.osv import AdvisoryIndex
+
+QUERY_PATH = "/v1/query"
+_MAX_BODY = 1 << 20
+
+
+class _AdvisoryServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, index: AdvisoryIndex) -> None:
+        super().__init__(("127.0.0.1", 0), _QueryHandler)
+        self.index = index
+
+
+class _QueryHandler(BaseHTTPRequestHandler):
+    server: _AdvisoryServer
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        """Answer one OSV `/v1/query` request."""
+        if self.path.split("?", 1)[0] != QUERY_PATH:
+            self._reply(HTTPStatus.NOT_FOUND, {"message": "not found"})
+            return
+        query = self._read_query()
+        if query is None:
+            self._reply(HTTPStatus.BAD_REQUEST, {"message": "expected an OSV query object"})
+            return
+        self._reply(HTTPStatus.OK, answer_query(self.server.index, query))
+
+    def _read_query(self) -> dict[str, Any] | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= _MAX_BODY:
+            return None
+        try:
+            body = json.loads(self.rfile.read(length))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _reply(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        """Stay quiet: the gate owns the terminal."""
+
+
+def answer_query(index: AdvisoryIndex, query: dict[str, Any]) -> dict[str, Any]:
+    """The OSV response to one query: `{"vulns": [...]}`, or `{}` when nothing matches."""
+    package = query.get("package")
+    version = query.get("version")
+    if not isinstance(package, dict) or not isinstance(version, str):
+        return {}
+    name, ecosystem = package.get("name"), package.get("ecosystem", "PyPI")
+    if not isinstance(name, str) or str(ecosystem).lower() != "pypi":
+        return {}
+    vulns = [record.to_osv() for record in index.query(name, version)]
+    return {"vulns": vulns} if vulns else {}
+
+
+@contextmanager
+def serve_advisories(index: AdvisoryIndex) -> Iterator[str]:
+    """Serve `index` on 127.0.0.1 (a free port) while the block runs; yield the query URL.
+
+    The URL (`http://127.0.0.1:<port>/v1/query`) is what pip-audit's `--osv-url` takes.
+    """
+    server = _AdvisoryServer(index)
+    thread = threading.Thread(target=server.serve_forever, name="osv-loopback", daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host!s}:{port}{QUERY_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
