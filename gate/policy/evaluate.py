@@ -1,0 +1,256 @@
+"""Apply a policy to findings: a pure function from findings, policy and baseline to a Verdict.
+
+Per finding: an unexpired matching ignore wins; otherwise the strongest matching rule (block >
+warn > pass, the first rule giving that action named), else the policy's default action. A
+finding already present at the baseline is `existing` rather than blocking. The decision: a
+failed scanner that is not fail-open is an ERROR (fail closed); then any block, then any warn.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from gate.models import (
+    Action,
+    Decision,
+    EvaluatedFinding,
+    ExpiredIgnore,
+    Finding,
+    ScannerRun,
+    ScannerStatus,
+    Verdict,
+)
+from gate.policy.match import matches
+from gate.policy.owners import OwnerResolver
+from gate.policy.schema import Ignore, Policy, Rule
+
+_VERBS = {
+    Action.BLOCK: "blocked",
+    Action.WARN: "warned",
+    Action.PASS: "passed",
+    Action.IGNORE: "ignored",
+    Action.EXISTING: "already present at baseline",
+}
+_ACTION_ORDER = {Action.BLOCK: 0, Action.WARN: 1, Action.EXISTING: 2, Action.PASS: 3}
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Outcome:
+    action: Action
+    reason: str
+    rule: str | None
+
+
+def evaluate(
+    findings: Sequence[Finding],
+    policy: Policy,
+    *,
+    baseline: frozenset[str] | None = None,
+    scanners: Sequence[ScannerRun] = (),
+    owners: OwnerResolver | None = None,
+    today: date | None = None,
+) -> Verdict:
+    """The verdict of `policy` on `findings`; `today` defaults to the UTC date, else pure."""
+    day = today or datetime.now(UTC).date()
+    resolver = owners or OwnerResolver(policy.owners)
+    active = tuple(i for i in policy.ignores if not i.expired(day))
+    expired = tuple(i for i in policy.ignores if i.expired(day))
+    evaluated = [
+        _evaluate_one(finding, policy, active=active, expired=expired, baseline=baseline)
+        for finding in dedupe(findings)
+    ]
+    results = tuple(
+        sorted(
+            (_with_owner(item, resolver) for item in evaluated),
+            key=lambda item: _order(item, policy),
+        )
+    )
+    runs = tuple(
+        run.model_copy(update={"fail_open": policy.scanners.fail_open(run.name)})
+        for run in scanners
+    )
+    return Verdict(
+        decision=_decision(results, runs),
+        reasons=(*_scanner_reasons(runs), *_finding_reasons(results), *_expiry_reasons(expired)),
+        findings=results,
+        scanners=runs,
+        expired_ignores=tuple(_expired_record(i) for i in expired),
+        context=policy.risk_context(),
+        policy_name=policy.name,
+        policy_digest=policy.digest,
+    )
+
+
+def _evaluate_one(
+    finding: Finding,
+    policy: Policy,
+    *,
+    active: tuple[Ignore, ...],
+    expired: tuple[Ignore, ...],
+    baseline: frozenset[str] | None,
+) -> EvaluatedFinding:
+    outcome = _ignored(finding, policy, active) or _ruled(finding, policy)
+    if (
+        baseline is not None
+        and finding.fingerprint in baseline
+        and outcome.action
+        in (
+            Action.BLOCK,
+            Action.WARN,
+        )
+    ):
+        outcome = _Outcome(
+            action=Action.EXISTING, reason="already present at baseline", rule=outcome.rule
+        )
+    lapsed = [i for i in expired if matches(i.match, finding, unknown_as=policy.unknown_severity)]
+    if lapsed and outcome.action is not Action.IGNORE:
+        notes = "; ".join(f"ignore '{i.label}' expired on {i.expires.isoformat()}" for i in lapsed)
+        outcome = _Outcome(
+            action=outcome.action, reason=f"{outcome.reason} ({notes})", rule=outcome.rule
+        )
+    return EvaluatedFinding(
+        finding=finding, action=outcome.action, reason=outcome.reason, policy_rule=outcome.rule
+    )
+
+
+def _ignored(finding: Finding, policy: Policy, active: tuple[Ignore, ...]) -> _Outcome | None:
+    for ignore in active:
+        if matches(ignore.match, finding, unknown_as=policy.unknown_severity):
+            reason = (
+                f"ignored until {ignore.expires.isoformat()} by {ignore.owner}: {ignore.reason}"
+            )
+            return _Outcome(action=Action.IGNORE, reason=reason, rule=f"ignore:{ignore.label}")
+    return None
+
+
+def _ruled(finding: Finding, policy: Policy) -> _Outcome:
+    best: Rule | None = None
+    for rule in policy.rules:
+        if matches(rule.match, finding, unknown_as=policy.unknown_severity) and (
+            best is None or rule.action.strength > best.action.strength
+        ):
+            best = rule
+    if best is None:
+        action = policy.default_action.to_action()
+        return _Outcome(action=action, reason="no rule matched; default action", rule=None)
+    verb = _VERBS[best.action.to_action()]
+    reason = f"{verb} by rule '{best.name}'"
+    if best.description.strip():
+        reason += f": {best.description.strip()}"
+    return _Outcome(action=best.action.to_action(), reason=reason, rule=best.name)
+
+
+def _with_owner(item: EvaluatedFinding, resolver: OwnerResolver) -> EvaluatedFinding:
+    return item.model_copy(update={"owner": resolver.owner_for(item.finding)})
+
+
+def _order(item: EvaluatedFinding, policy: Policy) -> tuple[int, int, int, str, str]:
+    """Most severe first (unknown as the policy reads it), then blocking before the rest."""
+    finding = item.finding
+    return (
+        -policy.effective_severity(finding.severity).rank,
+        int(finding.severity.rank == 0),
+        _ACTION_ORDER.get(item.action, 4),
+        finding.location.display(),
+        finding.rule_id,
+    )
+
+
+def dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per fingerprint: the most informative, with the others' aliases merged."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.fingerprint, []).append(finding)
+    return [_merge(group) for group in groups.values()]
+
+
+def _information(finding: Finding) -> tuple[int, int, int]:
+    known = int(finding.severity.rank > 0)
+    fields = len(finding.model_dump(exclude_defaults=True))
+    return (known, fields, finding.severity.rank)
+
+
+def _merge(group: list[Finding]) -> Finding:
+    if len(group) == 1:
+        return group[0]
+    best = max(group, key=_information)
+    ids = {i for f in group for i in f.ids} - {best.rule_id}
+    epss = [f.epss for f in group if f.epss is not None]
+    percentiles = [f.epss_percentile for f in group if f.epss_percentile is not None]
+    return best.model_copy(
+        update={
+            "aliases": tuple(sorted(ids)),
+            "cwe": tuple(sorted({c for f in group for c in f.cwe})),
+            "fix_versions": tuple(dict.fromkeys(v for f in group for v in f.fix_versions)),
+            "known_exploited": any(f.known_exploited for f in group),
+            "epss": max(epss) if epss else None,
+            "epss_percentile": max(percentiles) if percentiles else None,
+        }
+    )
+
+
+def _failed(runs: Iterable[ScannerRun]) -> list[ScannerRun]:
+    return [run for run in runs if run.status is ScannerStatus.FAILED]
+
+
+def _decision(results: Sequence[EvaluatedFinding], runs: Sequence[ScannerRun]) -> Decision:
+    failed = _failed(runs)
+    if any(not run.fail_open for run in failed):
+        return Decision.ERROR
+    actions = {item.action for item in results}
+    if Action.BLOCK in actions:
+        return Decision.BLOCK
+    if Action.WARN in actions or failed:
+        return Decision.WARN
+    return Decision.PASS
+
+
+def _scanner_reasons(runs: Sequence[ScannerRun]) -> list[str]:
+    reasons = []
+    for run in _failed(runs):
+        error = (run.error or "unknown error").removeprefix(f"{run.name}: ")
+        mode = "fail open: its findings are missing" if run.fail_open else "fail closed"
+        reasons.append(f"{run.name} failed: {error} ({mode})")
+    return reasons
+
+
+def _plural(count: int) -> str:
+    return f"{count} finding" if count == 1 else f"{count} findings"
+
+
+def _finding_reasons(results: Sequence[EvaluatedFinding]) -> list[str]:
+    """One line per (action, rule) that blocked or warned, then totals of the rest."""
+    counts = Counter((item.action, item.policy_rule) for item in results)
+    reasons = []
+    for action in (Action.BLOCK, Action.WARN):
+        for (acted, rule), count in counts.items():
+            if acted is action:
+                by = f"rule '{rule}'" if rule else "the default action"
+                reasons.append(f"{_plural(count)} {_VERBS[action]} by {by}")
+    totals = Counter(item.action for item in results)
+    if totals[Action.EXISTING]:
+        existing = _plural(totals[Action.EXISTING])
+        reasons.append(f"{existing} already present at baseline (not blocking)")
+    if totals[Action.IGNORE]:
+        reasons.append(f"{_plural(totals[Action.IGNORE])} ignored by the policy's ignores")
+    if totals[Action.PASS]:
+        reasons.append(f"{_plural(totals[Action.PASS])} passed")
+    if not results:
+        reasons.append("no findings")
+    return reasons
+
+
+def _expiry_reasons(expired: Sequence[Ignore]) -> list[str]:
+    return [
+        f"ignore '{i.label}' expired on {i.expires.isoformat()}; it no longer applies"
+        for i in expired
+    ]
+
+
+def _expired_record(ignore: Ignore) -> ExpiredIgnore:
+    return ExpiredIgnore(
+        rule=ignore.label, reason=ignore.reason, owner=ignore.owner, expired_on=ignore.expires
+    )
