@@ -1,0 +1,34 @@
+"""Register settings from `GATE_` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".riskgate")
+
+
+def default_database_url() -> str:
+    """The project-local SQLite file `.riskgate/register.db`, relative to the working directory."""
+    return f"sqlite:///{DEFAULT_DATA_DIR / 'register.db'}"
+
+
+class Settings(BaseSettings):
+    """Where the register lives and how the service behaves; every field is `GATE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="GATE_", frozen=True, extra="ignore")
+
+    database_url: str = default_database_url()
+    spool_dir: Path = DEFAULT_DATA_DIR / "spool"
+    secret_key: str | None = None
+    max_upload_bytes: int = 50 * 1024 * 1024
+    busy_timeout_seconds: float = 30.0
+
+
+def load_settings(*, database_url: str | None = None) -> Settings:
+    """Settings from the environment, with an explicit `--database` taking precedence."""
+    settings = Settings()
+    if database_url:
+        return settings.model_copy(update={"database_url": database_url})
+    return settings
