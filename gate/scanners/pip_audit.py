@@ -1,0 +1,268 @@
+"""pip-audit adapter: audit each dependency manifest and parse pip-audit's JSON into findings.
+
+pip-audit exits 1 both when it found vulnerabilities and when it failed, so we judge a run by
+its JSON, never its exit code. Dependencies pip-audit could not audit become findings of their
+own (`riskgate-dependency-not-audited`): the gate fails closed instead of passing silently.
+
+A requirements file whose every requirement is an exact `==` pin is audited with
+`--no-deps --disable-pip` (no resolution; with `--advisories` fully offline). Anything else, and
+a `pyproject.toml` project, makes pip-audit resolve dependencies with pip, which needs an index.
+pip-audit reports no severity; enrichment takes it from advisory records, never invents one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gate.advisories.osv import load_advisory_dir
+from gate.advisories.server import serve_advisories
+from gate.errors import ConfigError, ReportFormatError, ScannerError
+from gate.fingerprint import dependency_fingerprint
+from gate.models import Finding, FindingKind, Location, Severity
+from gate.scanners.interface import ScanOutput, ScanTarget
+from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
+
+NAME = "pip-audit"
+NOT_AUDITED_RULE = "riskgate-dependency-not-audited"
+NOT_AUDITED_ID = "riskgate-not-audited"
+SERVICES = ("osv", "pypi")
+TITLE_LIMIT = 120
+_OUTPUT_ARGS = ("--format", "json", "--progress-spinner", "off")
+_PIN = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;=<>!~,*]+\s*(;[^#]*)?"
+    r"(\s+--hash[=\s]\S+)*$"
+)
+_SKIPPED_VERSION = re.compile(r"\(([^()\s]+)\)\s*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """One thing to audit: a requirements file or a project directory, and its display name."""
+
+    path: Path
+    display: str
+    is_project: bool = False
+
+
+class PipAuditScanner:
+    """Runs pip-audit once per manifest; offline against `--advisories` via a loopback server."""
+
+    name = NAME
+
+    def run(self, target: ScanTarget) -> ScanOutput:
+        """Audit every manifest of the target; `ScannerError` on any failure (fail closed)."""
+        manifests = find_manifests(target)
+        executable = find_executable(NAME, setting="GATE_PIP_AUDIT_BIN")
+        deadline = time.monotonic() + target.timeout_seconds
+        findings: list[Finding] = []
+        with _service(target) as service_args:
+            for manifest in manifests:
+                argv = [executable, *manifest_args(manifest), *_OUTPUT_ARGS, *service_args]
+                result = run_tool(
+                    NAME, argv, timeout=_remaining(deadline, target), cwd=target.root,
+                    env=target.extra_env,
+                )
+                findings.extend(_findings_of(result, manifest=manifest, root=target.root))
+        return ScanOutput(findings=findings, version=_version(executable))
+
+    def parse(self, raw: bytes, *, root: Path) -> list[Finding]:
+        """Parse a pip-audit JSON report (see `parse_pip_audit`)."""
+        return parse_pip_audit(raw, root=root)
+
+
+def find_manifests(target: ScanTarget) -> list[Manifest]:
+    """Explicit requirement files, else `requirements*.txt` in root, else a pyproject project."""
+    root = target.root
+    if target.requirements:
+        return [_explicit(root, path) for path in target.requirements]
+    found = sorted(p for p in root.glob("requirements*.txt") if p.is_file())
+    if found:
+        return [Manifest(path=p, display=p.name) for p in found]
+    if (root / "pyproject.toml").is_file():
+        return [Manifest(path=root, display="pyproject.toml", is_project=True)]
+    raise ScannerError(NAME, f"nothing to audit in {root} (no requirements*.txt or pyproject.toml)")
+
+
+def manifest_args(manifest: Manifest) -> list[str]:
+    """pip-audit's input arguments: `--no-deps --disable-pip` only when everything is pinned."""
+    if manifest.is_project:
+        return [str(manifest.path)]
+    args = ["-r", str(manifest.path)]
+    return [*args, "--no-deps", "--disable-pip"] if is_fully_pinned(manifest.path) else args
+
+
+def is_fully_pinned(path: Path) -> bool:
+    """True when every requirement line is an exact `==` pin (hashes and markers allowed)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read requirements file: {exc}") from exc
+    return all(_PIN.match(line) for line in _requirement_lines(text))
+
+
+def parse_pip_audit(
+    raw: bytes, *, root: Path, manifest: str | None = None, source: str = "pip-audit output"
+) -> list[Finding]:
+    """Findings from pip-audit's JSON (the current `{"dependencies": [...]}` or a bare list).
+
+    `root` is accepted for the scanner protocol; pip-audit reports carry no file paths.
+    Raises `ReportFormatError` reading `<source>: not valid pip-audit JSON at line L column C`.
+    """
+    dependencies = _dependencies(_load_json(raw, source), source)
+    findings: list[Finding] = []
+    for index, dependency in enumerate(dependencies):
+        findings.extend(_dependency_findings(dependency, manifest, f"{source}: dependency {index}"))
+    return findings
+
+
+def _explicit(root: Path, path: Path) -> Manifest:
+    full = path if path.is_absolute() else root / path
+    if not full.is_file():
+        raise ConfigError(f"{NAME}: requirements file not found: {full}")
+    try:
+        display = full.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        display = path.as_posix()
+    return Manifest(path=full, display=display)
+
+
+def _requirement_lines(text: str) -> Iterator[str]:
+    joined = re.sub(r"\\\r?\n", " ", text)
+    for line in joined.splitlines():
+        content = re.split(r"(^|\s)#", line, maxsplit=1)[0].strip()
+        if content:
+            yield content
+
+
+@contextmanager
+def _service(target: ScanTarget) -> Iterator[list[str]]:
+    """Service arguments: a loopback OSV server over `advisories_dir`, else the live service."""
+    if target.advisories_dir is not None:
+        with serve_advisories(load_advisory_dir(target.advisories_dir)) as url:
+            yield ["--vulnerability-service", "osv", "--osv-url", url]
+        return
+    if target.pip_audit_service not in SERVICES:
+        raise ConfigError(f"{NAME}: unknown service {target.pip_audit_service!r} (osv or pypi)")
+    yield ["--vulnerability-service", target.pip_audit_service]
+
+
+def _remaining(deadline: float, target: ScanTarget) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ScannerError(NAME, f"timed out after {target.timeout_seconds:g} s and was stopped")
+    return left
+
+
+def _findings_of(result: ToolResult, *, manifest: Manifest, root: Path) -> list[Finding]:
+    """Judge a run by its JSON: a report means success whatever the exit code."""
+    try:
+        return parse_pip_audit(result.stdout, root=root, manifest=manifest.display)
+    except ReportFormatError as exc:
+        problem = last_line(result.stderr)
+        message = f"failed on {manifest.display} (exit {result.returncode}): {problem}"
+        raise ScannerError(NAME, message) from exc
+
+
+def _version(executable: str) -> str | None:
+    """pip-audit's version, or None when it will not say (the audit itself already worked)."""
+    try:
+        result = run_tool(NAME, [executable, "--version"], timeout=30)
+    except ScannerError:
+        return None
+    words = result.stdout.decode("utf-8", "replace").split()
+    return words[-1] if result.returncode == 0 and words else None
+
+
+def _load_json(raw: bytes, source: str) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ReportFormatError(f"{source}: not valid pip-audit JSON: not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        where = f"{source}: not valid pip-audit JSON at line {exc.lineno} column {exc.colno}"
+        raise ReportFormatError(f"{where}: {exc.msg}") from exc
+
+
+def _dependencies(data: Any, source: str) -> list[Any]:
+    if isinstance(data, dict) and isinstance(data.get("dependencies"), list):
+        return list(data["dependencies"])
+    if isinstance(data, list):
+        return data
+    raise ReportFormatError(f"{source}: not a pip-audit report (no 'dependencies' list)")
+
+
+def _dependency_findings(dependency: Any, manifest: str | None, where: str) -> list[Finding]:
+    if not isinstance(dependency, dict) or not isinstance(dependency.get("name"), str):
+        raise ReportFormatError(f"{where}: expected an object with a 'name'")
+    name: str = dependency["name"]
+    if dependency.get("skip_reason"):
+        return [_not_audited(name, str(dependency["skip_reason"]), manifest)]
+    version = _optional_text(dependency.get("version"))
+    vulns = dependency.get("vulns") or []
+    if not isinstance(vulns, list):
+        raise ReportFormatError(f"{where} ({name}): 'vulns' must be a list")
+    location = Location(package=name, version=version, manifest=manifest)
+    return [_vulnerability(vuln, location, f"{where} ({name})") for vuln in vulns]
+
+
+def _vulnerability(vuln: Any, location: Location, where: str) -> Finding:
+    if not isinstance(vuln, dict) or not isinstance(vuln.get("id"), str) or not vuln["id"]:
+        raise ReportFormatError(f"{where}: each vulnerability needs an 'id'")
+    vuln_id: str = vuln["id"]
+    aliases = tuple(sorted({str(a) for a in vuln.get("aliases") or () if str(a) != vuln_id}))
+    description = _optional_text(vuln.get("description")) or ""
+    return Finding(
+        kind=FindingKind.DEPENDENCY,
+        scanner=NAME,
+        rule_id=vuln_id,
+        title=_title(description, location, vuln_id),
+        severity=Severity.UNKNOWN,
+        fingerprint=dependency_fingerprint(
+            package=location.package or "", advisory_ids=[vuln_id, *aliases]
+        ),
+        location=location,
+        aliases=aliases,
+        message=description,
+        fix_versions=tuple(str(v) for v in vuln.get("fix_versions") or ()),
+        help_url=f"https://osv.dev/vulnerability/{vuln_id}",
+    )
+
+
+def _not_audited(name: str, reason: str, manifest: str | None) -> Finding:
+    match = _SKIPPED_VERSION.search(reason)
+    return Finding(
+        kind=FindingKind.DEPENDENCY,
+        scanner=NAME,
+        rule_id=NOT_AUDITED_RULE,
+        title=_bounded(f"{name} could not be audited: {reason}"),
+        severity=Severity.UNKNOWN,
+        fingerprint=dependency_fingerprint(package=name, advisory_ids=[NOT_AUDITED_ID]),
+        location=Location(package=name, version=match.group(1) if match else None,
+                          manifest=manifest),
+        message=reason,
+    )
+
+
+def _title(description: str, location: Location, vuln_id: str) -> str:
+    lines = description.strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if not first or first == "N/A":
+        version = f" {location.version}" if location.version else ""
+        return f"{location.package}{version}: {vuln_id}"
+    return _bounded(first)
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
