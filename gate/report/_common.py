@@ -1,0 +1,72 @@
+"""Helpers every report format shares: ordering, one-line text, file and fix descriptions.
+
+Ordering puts the findings a reader must act on first: by action (block, warn, existing,
+ignore, pass), then by severity. `unknown` sorts between high and medium: a severity nobody
+could establish must never look harmless.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from gate.models import Action, EvaluatedFinding, Finding, Severity, Verdict
+
+ACTION_ORDER = (Action.BLOCK, Action.WARN, Action.EXISTING, Action.IGNORE, Action.PASS)
+SEVERITY_ORDER = (
+    Severity.CRITICAL,
+    Severity.HIGH,
+    Severity.UNKNOWN,
+    Severity.MEDIUM,
+    Severity.LOW,
+    Severity.INFO,
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def sort_key(item: EvaluatedFinding) -> tuple[int, int, str, str]:
+    """Most urgent first: action, then severity, then a stable id/location tie-break."""
+    finding = item.finding
+    return (
+        ACTION_ORDER.index(item.action),
+        SEVERITY_ORDER.index(finding.severity),
+        finding.rule_id,
+        finding.location.display(),
+    )
+
+
+def ordered(items: Iterable[EvaluatedFinding]) -> list[EvaluatedFinding]:
+    """The findings sorted most urgent first."""
+    return sorted(items, key=sort_key)
+
+
+def one_line(text: str, *, limit: int = 300) -> str:
+    """Collapse whitespace (newlines included) and shorten to `limit` characters."""
+    flat = _WHITESPACE.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def finding_file(finding: Finding) -> str | None:
+    """The file a finding points at: its path, or the manifest of a dependency."""
+    return finding.location.path or finding.location.manifest
+
+
+def fix_text(finding: Finding) -> str:
+    """`upgrade to 1.2, 1.3` for dependencies with a fix, else empty."""
+    if finding.fix_versions:
+        return "upgrade to " + ", ".join(finding.fix_versions)
+    return ""
+
+
+def scanner_names(verdict: Verdict) -> list[str]:
+    """Every scanner of the run: those that ran, then any that only appear in findings."""
+    names = [run.name for run in verdict.scanners]
+    for item in verdict.findings:
+        if item.finding.scanner not in names:
+            names.append(item.finding.scanner)
+    return names
+
+
+def decision_label(verdict: Verdict) -> str:
+    """PASS, WARN, BLOCK or ERROR."""
+    return verdict.decision.value.upper()

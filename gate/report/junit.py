@@ -1,0 +1,108 @@
+"""JUnit XML: one testsuite per scanner, one testcase per finding, for CI test-report views.
+
+Blocked findings are `<failure>`s. Warnings pass with the warning in `<system-out>`: a warning
+does not fail the gate, and `<skipped>` would wrongly tell a reader the check did not run.
+Ignored, existing (baseline) and passed findings are plain passed testcases. A failed scanner
+is an `<error>` testcase. ElementTree escapes every string; characters XML 1.0 forbids (most
+control characters) are removed first so the file always parses.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from gate.models import Action, EvaluatedFinding, ScannerRun, ScannerStatus, Verdict
+from gate.report._common import decision_label, fix_text, one_line, ordered, scanner_names
+
+_ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text with the characters XML 1.0 cannot carry removed."""
+    return _ILLEGAL_XML.sub("", text)
+
+
+def render_junit(verdict: Verdict) -> str:
+    """The verdict as a JUnit XML document."""
+    root = ET.Element("testsuites", name=f"riskgate {decision_label(verdict)}")
+    runs = {run.name: run for run in verdict.scanners}
+    for name in scanner_names(verdict):
+        items = [item for item in ordered(verdict.findings) if item.finding.scanner == name]
+        root.append(_suite(name, items, runs.get(name)))
+    _set_counts(root, list(root))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _suite(name: str, items: list[EvaluatedFinding], run: ScannerRun | None) -> ET.Element:
+    suite = ET.Element("testsuite", name=xml_text(name))
+    if run and run.duration_seconds is not None:
+        suite.set("time", f"{run.duration_seconds:.3f}")
+    if run and run.status is ScannerStatus.FAILED:
+        suite.append(_scanner_error(run))
+    for item in items:
+        suite.append(_case(item))
+    _set_counts(suite, [suite])
+    return suite
+
+
+def _scanner_error(run: ScannerRun) -> ET.Element:
+    case = ET.Element("testcase", name=xml_text(f"{run.name} run"), classname=xml_text(run.name))
+    message = xml_text(one_line(run.error or "scanner failed", limit=500))
+    error = ET.SubElement(case, "error", message=message, type="ScannerFailed")
+    error.text = xml_text(run.error or "scanner failed")
+    return case
+
+
+def _case(item: EvaluatedFinding) -> ET.Element:
+    finding = item.finding
+    case = ET.Element(
+        "testcase",
+        name=xml_text(one_line(f"{finding.rule_id} {finding.location.display()}", limit=500)),
+        classname=xml_text(f"{finding.scanner}.{finding.kind.value}"),
+    )
+    if item.action is Action.BLOCK:
+        failure = ET.SubElement(
+            case, "failure", message=xml_text(one_line(finding.title, limit=500)),
+            type=finding.severity.value,
+        )
+        failure.text = xml_text(_details(item))
+    elif item.action is Action.WARN:
+        ET.SubElement(case, "system-out").text = xml_text("WARNING: " + _details(item))
+    return case
+
+
+def _details(item: EvaluatedFinding) -> str:
+    finding = item.finding
+    lines = [
+        finding.title,
+        f"Severity: {finding.severity.value}",
+        f"Location: {finding.location.display()}",
+        f"Policy: {item.action.value}: {item.reason}",
+    ]
+    if finding.fix_versions:
+        lines.append(f"Fix: {fix_text(finding)}")
+    if finding.known_exploited:
+        lines.append("Known exploited (CISA KEV)")
+    if finding.help_url:
+        lines.append(f"More: {finding.help_url}")
+    return "\n".join(lines)
+
+
+def _set_counts(element: ET.Element, suites: list[ET.Element]) -> None:
+    cases = [case for suite in suites for case in suite.iter("testcase")]
+    element.set("tests", str(len(cases)))
+    element.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+    element.set("errors", str(sum(1 for c in cases if c.find("error") is not None)))
+    element.set("skipped", "0")
+
+
+@dataclass(frozen=True)
+class JunitRenderer:
+    """The `junit` format."""
+
+    def render(self, verdict: Verdict) -> str:
+        """Render the verdict as JUnit XML."""
+        return render_junit(verdict)

@@ -1,0 +1,134 @@
+"""The human report: a decision banner, reasons, a findings table and the scanners line.
+
+Rendered with `rich` into a string, so it works with and without a terminal: with
+`color=False` the output is plain text. Every scanner-provided string goes through
+`rich.text.Text`, which never interprets markup: a title such as `[bold]x[/]` prints literally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import StringIO
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from gate.models import Action, Decision, ScannerRun, ScannerStatus, Verdict
+from gate.report._common import decision_label, fix_text, one_line, ordered
+
+_DECISION_STYLE = {
+    Decision.PASS: "bold white on green",
+    Decision.WARN: "bold black on yellow",
+    Decision.BLOCK: "bold white on red",
+    Decision.ERROR: "bold white on magenta",
+}
+_ACTION_STYLE = {
+    Action.BLOCK: "bold red",
+    Action.WARN: "yellow",
+    Action.EXISTING: "cyan",
+    Action.IGNORE: "dim",
+    Action.PASS: "green",
+}
+DEFAULT_WIDTH = 120
+
+
+def render_text(verdict: Verdict, *, color: bool, width: int = DEFAULT_WIDTH) -> str:
+    """The verdict as a terminal report; plain text (no escape codes) when `color` is false."""
+    buffer = StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    console.print(Group(*_sections(verdict)))
+    return buffer.getvalue()
+
+
+def _sections(verdict: Verdict) -> list[RenderableType]:
+    sections: list[RenderableType] = [_banner(verdict)]
+    sections.extend(Text(f"  - {reason}") for reason in verdict.reasons)
+    if verdict.findings:
+        sections.append(_findings_table(verdict))
+    else:
+        sections.append(Text("No findings."))
+    sections.append(_scanners_line(verdict.scanners))
+    sections.extend(_expired_lines(verdict))
+    return sections
+
+
+def _banner(verdict: Verdict) -> Text:
+    counts = verdict.count_by_action()
+    summary = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
+    banner = Text(f" {decision_label(verdict)} ", style=_DECISION_STYLE[verdict.decision])
+    banner.append(f"  riskgate: {summary or 'no findings'}")
+    return banner
+
+
+def _findings_table(verdict: Verdict) -> Table:
+    table = Table(show_lines=False, expand=False, pad_edge=False)
+    for header in ("Action", "Severity", "ID", "Title", "Location", "Fix", "KEV"):
+        table.add_column(header, overflow="fold")
+    for item in ordered(verdict.findings):
+        finding = item.finding
+        table.add_row(
+            Text(item.action.value, style=_ACTION_STYLE[item.action]),
+            Text(finding.severity.value),
+            Text(finding.rule_id),
+            Text(one_line(finding.title, limit=200)),
+            Text(one_line(finding.location.display(), limit=120)),
+            Text(fix_text(finding)),
+            Text("KEV", style="bold red") if finding.known_exploited else Text(""),
+        )
+    return table
+
+
+def _scanners_line(runs: tuple[ScannerRun, ...]) -> Text:
+    line = Text("Scanners: ")
+    if not runs:
+        line.append("none")
+    for index, run in enumerate(runs):
+        if index:
+            line.append("; ")
+        line.append(_scanner_text(run), style="red" if run.status is ScannerStatus.FAILED else "")
+    return line
+
+
+def _scanner_text(run: ScannerRun) -> str:
+    parts = [run.name, run.status.value]
+    if run.version:
+        parts.append(run.version)
+    if run.duration_seconds is not None:
+        parts.append(f"{run.duration_seconds:.1f}s")
+    text = " ".join(parts)
+    if run.error:
+        text += f" ({one_line(run.error, limit=200)})"
+    return text
+
+
+def _expired_lines(verdict: Verdict) -> list[Text]:
+    return [
+        Text(
+            f"Expired ignore: {expired.rule} (owner {expired.owner}, expired "
+            f"{expired.expired_on.isoformat()}): {one_line(expired.reason, limit=200)}",
+            style="yellow",
+        )
+        for expired in verdict.expired_ignores
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextRenderer:
+    """The `text` format: plain by default; the CLI builds one with `color=True` on a TTY."""
+
+    color: bool = False
+    width: int = DEFAULT_WIDTH
+
+    def render(self, verdict: Verdict) -> str:
+        """Render the verdict as a terminal report."""
+        return render_text(verdict, color=self.color, width=self.width)
