@@ -1,0 +1,91 @@
+"""Enrichment: add what scanners do not report (severity, CVSS, CWE, KEV, EPSS) to findings.
+
+Pure: findings go in, new frozen findings come out (`model_copy`); nothing is invented.
+Severity comes only from an advisory record's CVSS vector or database severity; a finding
+whose record has neither stays `unknown` for the policy to judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from gate.advisories.epss import EpssScore, EpssScores
+from gate.advisories.kev import KevCatalog
+from gate.advisories.osv import AdvisoryIndex, OsvRecord
+from gate.advisories.severity import record_severity
+from gate.models import Finding, FindingKind, Severity
+
+
+def enrich(
+    findings: Sequence[Finding],
+    *,
+    advisories: AdvisoryIndex | None = None,
+    kev: KevCatalog | None = None,
+    epss: EpssScores | None = None,
+) -> list[Finding]:
+    """Return the findings with advisory severity/CVSS/CWE, KEV status and EPSS filled in."""
+    return [_enrich_one(f, advisories=advisories, kev=kev, epss=epss) for f in findings]
+
+
+def _enrich_one(
+    finding: Finding,
+    *,
+    advisories: AdvisoryIndex | None,
+    kev: KevCatalog | None,
+    epss: EpssScores | None,
+) -> Finding:
+    record = find_record(finding, advisories) if advisories is not None else None
+    cves = cve_ids([*finding.ids, *(record.ids if record else ())])
+    update: dict[str, Any] = {}
+    if record is not None and finding.kind is FindingKind.DEPENDENCY:
+        update.update(_advisory_update(finding, record))
+    if kev is not None:
+        update.update(_kev_update(cves, kev))
+    if epss is not None:
+        update.update(_epss_update(cves, epss))
+    return finding.model_copy(update=update) if update else finding
+
+
+def find_record(finding: Finding, advisories: AdvisoryIndex) -> OsvRecord | None:
+    """The advisory record for the finding's id, else for the first alias that has one."""
+    return next((r for r in map(advisories.get, finding.ids) if r is not None), None)
+
+
+def cve_ids(ids: Iterable[str]) -> tuple[str, ...]:
+    """The distinct CVE ids among `ids`, upper case, in order."""
+    upper = (i.strip().upper() for i in ids)
+    return tuple(dict.fromkeys(i for i in upper if i.startswith("CVE-")))
+
+
+def _advisory_update(finding: Finding, record: OsvRecord) -> dict[str, Any]:
+    """Fill only what the finding lacks: severity when unknown, CVSS, CWE."""
+    update: dict[str, Any] = {}
+    if finding.severity is Severity.UNKNOWN:
+        found = record_severity(record)
+        if found.severity is not Severity.UNKNOWN:
+            update["severity"] = found.severity
+            if finding.cvss_score is None and found.score is not None:
+                update["cvss_score"] = found.score
+                update["cvss_vector"] = found.vector
+    if not finding.cwe and record.cwe_ids:
+        update["cwe"] = record.cwe_ids
+    return update
+
+
+def _kev_update(cves: tuple[str, ...], kev: KevCatalog) -> dict[str, Any]:
+    """Known exploited when any CVE is in KEV; the earliest due date among them."""
+    due_dates: list[date] = [kev[cve].due_date for cve in cves if cve in kev]
+    if not due_dates:
+        return {}
+    return {"known_exploited": True, "kev_due_date": min(due_dates)}
+
+
+def _epss_update(cves: tuple[str, ...], epss: EpssScores) -> dict[str, Any]:
+    """The highest EPSS score among the finding's CVEs (with that CVE's percentile)."""
+    scores: list[EpssScore] = [epss[cve] for cve in cves if cve in epss]
+    if not scores:
+        return {}
+    best = max(scores, key=lambda score: (score.epss, score.percentile))
+    return {"epss": best.epss, "epss_percentile": best.percentile}
