@@ -113,9 +113,13 @@ def list_entries(
     sort: SortKey = "score",
     limit: int = 50,
     offset: int = 0,
+    probability: int | None = None,
+    impact: int | None = None,
 ) -> tuple[list[RiskEntry], int]:
     """Entries matching the filters (page of them) and the total count."""
     conditions = [_project_filter(project)]
+    conditions += [RiskEntry.probability == probability] if probability else []
+    conditions += [RiskEntry.impact == impact] if impact else []
     conditions += [col(RiskEntry.status) == status] if status else []
     conditions += [col(RiskEntry.owner) == owner] if owner else []
     conditions += [col(RiskEntry.severity) == severity] if severity else []
