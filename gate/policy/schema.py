@@ -391,8 +391,8 @@ def policy_json_schema() -> dict[str, Any]:
 
 
 def policy_json_schema_text() -> str:
-    """The JSON Schema as the text published in `policies/policy.schema.json`."""
-    return json.dumps(policy_json_schema(), indent=2, sort_keys=True) + "\n"
+    """The JSON Schema as text; `gate policy schema > policies/policy.schema.json` publishes it."""
+    return json.dumps(policy_json_schema(), indent=2, sort_keys=True)
 
 
 def known_keys() -> frozenset[str]:
