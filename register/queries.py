@@ -118,8 +118,8 @@ def list_entries(
 ) -> tuple[list[RiskEntry], int]:
     """Entries matching the filters (page of them) and the total count."""
     conditions = [_project_filter(project)]
-    conditions += [RiskEntry.probability == probability] if probability else []
-    conditions += [RiskEntry.impact == impact] if impact else []
+    conditions += [col(RiskEntry.probability) == probability] if probability else []
+    conditions += [col(RiskEntry.impact) == impact] if impact else []
     conditions += [col(RiskEntry.status) == status] if status else []
     conditions += [col(RiskEntry.owner) == owner] if owner else []
     conditions += [col(RiskEntry.severity) == severity] if severity else []
