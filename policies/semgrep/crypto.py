@@ -1,0 +1,96 @@
+import hashlib
+import random
+import secrets
+
+from Crypto.Cipher import AES, ARC4, DES, Blowfish
+from Crypto.PublicKey import RSA
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+
+def hashes(password: str, data: bytes) -> None:
+    # ruleid: python-weak-hash-md5
+    hashlib.md5(password.encode()).hexdigest()
+    # ruleid: python-weak-hash-md5
+    hashlib.new("md5", data)
+    # ok: python-weak-hash-md5
+    hashlib.md5(data, usedforsecurity=False)
+    # ok: python-weak-hash-md5
+    hashlib.sha256(data)
+    # ruleid: python-weak-hash-sha1
+    hashlib.sha1(password.encode())
+    # ruleid: python-weak-hash-sha1
+    hashlib.new("sha1")
+    # ok: python-weak-hash-sha1
+    hashlib.sha512(data)
+    # ok: python-weak-hash-sha1
+    hashlib.sha1(data, usedforsecurity=False)
+
+
+def ciphers(key: bytes, iv: bytes) -> None:
+    # ruleid: python-weak-cipher
+    DES.new(key, DES.MODE_CBC, iv)
+    # ruleid: python-weak-cipher
+    ARC4.new(key)
+    # ruleid: python-weak-cipher
+    Blowfish.new(key, Blowfish.MODE_CBC, iv)
+    # ruleid: python-weak-cipher
+    Cipher(algorithms.TripleDES(key), modes.CBC(iv))
+    # ok: python-weak-cipher
+    Cipher(algorithms.AES(key), modes.GCM(iv))
+    # ok: python-weak-cipher
+    AES.new(key, AES.MODE_GCM)
+
+
+def ecb(key: bytes) -> None:
+    # ruleid: python-ecb-mode
+    AES.new(key, AES.MODE_ECB)
+    # ruleid: python-ecb-mode
+    Cipher(algorithms.AES(key), modes.ECB())
+    # ok: python-ecb-mode
+    AES.new(key, AES.MODE_GCM)
+    # ok: python-ecb-mode
+    Cipher(algorithms.AES(key), modes.CTR(key))
+
+
+class Session:
+    def __init__(self) -> None:
+        # ruleid: python-insecure-random-token
+        self.session_id = "%032x" % random.getrandbits(128)
+        # ok: python-insecure-random-token
+        self.csrf_token = secrets.token_hex(16)
+
+
+def tokens() -> None:
+    # ruleid: python-insecure-random-token
+    reset_token = "".join(random.choice("abcdef0123456789") for _ in range(32))
+    # ruleid: python-insecure-random-token
+    password = str(random.randint(100000, 999999))
+    # ok: python-insecure-random-token
+    api_key = secrets.token_urlsafe(32)
+    # ok: python-insecure-random-token
+    delay = random.uniform(0.1, 0.5)
+    # ok: python-insecure-random-token
+    sample = random.sample(range(100), 10)
+    return reset_token, password, api_key, delay, sample
+
+
+def make_otp() -> str:
+    # ruleid: python-insecure-random-token
+    return str(random.randint(0, 999999)).zfill(6)
+
+
+def jitter() -> float:
+    # ok: python-insecure-random-token
+    return random.random()
+
+
+def keys() -> None:
+    # ruleid: python-weak-rsa-key
+    rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    # ok: python-weak-rsa-key
+    rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    # ruleid: python-weak-rsa-key
+    RSA.generate(1024)
+    # ok: python-weak-rsa-key
+    RSA.generate(4096)

@@ -1,0 +1,78 @@
+import os
+import sqlite3
+import subprocess
+
+
+def sql(conn: sqlite3.Connection, user_id: str, name: str) -> None:
+    cur = conn.cursor()
+    # ruleid: python-sql-injection
+    cur.execute(f"SELECT * FROM users WHERE id = {user_id}")
+    # ruleid: python-sql-injection
+    cur.execute("SELECT * FROM users WHERE name = '%s'" % name)
+    # ruleid: python-sql-injection
+    cur.execute("SELECT * FROM users WHERE name = '" + name + "'")
+    # ruleid: python-sql-injection
+    conn.execute("DELETE FROM users WHERE id = {}".format(user_id))
+    query = "UPDATE users SET name = '%s'" % name
+    # ruleid: python-sql-injection
+    cur.execute(query)
+    # ok: python-sql-injection
+    cur.execute("SELECT * FROM users WHERE id = ?", (user_id,))
+    # ok: python-sql-injection
+    cur.execute("SELECT count(*) FROM users")
+    fixed = "SELECT * FROM users WHERE name = ?"
+    # ok: python-sql-injection
+    cur.execute(fixed, (name,))
+
+
+def shell(host: str) -> None:
+    # ruleid: python-subprocess-shell-injection
+    subprocess.run("ping -c 1 " + host, shell=True)
+    # ruleid: python-subprocess-shell-injection
+    subprocess.check_output(f"nslookup {host}", shell=True)
+    cmd = "dig " + host
+    # ruleid: python-subprocess-shell-injection
+    subprocess.Popen(cmd, shell=True)
+    # ok: python-subprocess-shell-injection
+    subprocess.run("ls -l /tmp", shell=True)
+    # ok: python-subprocess-shell-injection
+    subprocess.run(["ping", "-c", "1", host])
+    # ok: python-subprocess-shell-injection
+    subprocess.run(["ping", "-c", "1", host], shell=False)
+
+
+def system(path: str) -> None:
+    # ruleid: python-os-command-injection
+    os.system("rm -rf " + path)
+    # ruleid: python-os-command-injection
+    os.popen(f"cat {path}")
+    # ok: python-os-command-injection
+    os.system("uptime")
+    # ok: python-os-command-injection
+    os.popen("date")
+
+
+def exec_shell(arg: str) -> None:
+    # ruleid: python-os-exec-injection
+    os.execl("/bin/sh", "/bin/sh", "-c", "echo " + arg)
+    # ruleid: python-os-exec-injection
+    os.spawnv(os.P_WAIT, "/bin/bash", ["/bin/bash", "-c", arg])
+    # ok: python-os-exec-injection
+    os.execl("/bin/sh", "/bin/sh", "-c", "echo hello")
+    # ok: python-os-exec-injection
+    os.execv("/usr/bin/ls", ["/usr/bin/ls", arg])
+
+
+def dynamic(expr: str, code: str) -> None:
+    # ruleid: python-eval-injection
+    eval(expr)
+    # ruleid: python-eval-injection
+    eval("1 + " + expr)
+    # ok: python-eval-injection
+    eval("1 + 2")
+    # ruleid: python-exec-injection
+    exec(code)
+    # ruleid: python-exec-injection
+    exec(code, {"__builtins__": {}})
+    # ok: python-exec-injection
+    exec("x = 1")
