@@ -22,6 +22,7 @@ SEVERITY_ORDER = (
     Severity.INFO,
 )
 _WHITESPACE = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 def sort_key(item: EvaluatedFinding) -> tuple[int, int, str, str]:
@@ -41,8 +42,8 @@ def ordered(items: Iterable[EvaluatedFinding]) -> list[EvaluatedFinding]:
 
 
 def one_line(text: str, *, limit: int = 300) -> str:
-    """Collapse whitespace (newlines included) and shorten to `limit` characters."""
-    flat = _WHITESPACE.sub(" ", text).strip()
+    """Collapse whitespace (newlines included), drop control characters, shorten to `limit`."""
+    flat = _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

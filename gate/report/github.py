@@ -9,17 +9,19 @@ neither end a command early nor start a new one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gate.models import Action, EvaluatedFinding, ScannerRun, ScannerStatus, Verdict
 from gate.report._common import finding_file, fix_text, one_line, ordered
 
 MAX_PER_LEVEL = 10
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def escape_data(text: str) -> str:
-    """Escape a command's message."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a command's message (control characters other than CR/LF are dropped)."""
+    return _CONTROL.sub("", text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

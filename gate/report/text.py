@@ -52,7 +52,7 @@ def render_text(verdict: Verdict, *, color: bool, width: int = DEFAULT_WIDTH) ->
 
 def _sections(verdict: Verdict) -> list[RenderableType]:
     sections: list[RenderableType] = [_banner(verdict)]
-    sections.extend(Text(f"  - {reason}") for reason in verdict.reasons)
+    sections.extend(Text(f"  - {one_line(reason, limit=500)}") for reason in verdict.reasons)
     if verdict.findings:
         sections.append(_findings_table(verdict))
     else:
@@ -79,10 +79,10 @@ def _findings_table(verdict: Verdict) -> Table:
         table.add_row(
             Text(item.action.value, style=_ACTION_STYLE[item.action]),
             Text(finding.severity.value),
-            Text(finding.rule_id),
+            Text(one_line(finding.rule_id, limit=100)),
             Text(one_line(finding.title, limit=200)),
             Text(one_line(finding.location.display(), limit=120)),
-            Text(fix_text(finding)),
+            Text(one_line(fix_text(finding), limit=100)),
             Text("KEV", style="bold red") if finding.known_exploited else Text(""),
         )
     return table
@@ -100,9 +100,9 @@ def _scanners_line(runs: tuple[ScannerRun, ...]) -> Text:
 
 
 def _scanner_text(run: ScannerRun) -> str:
-    parts = [run.name, run.status.value]
+    parts = [one_line(run.name, limit=80), run.status.value]
     if run.version:
-        parts.append(run.version)
+        parts.append(one_line(run.version, limit=50))
     if run.duration_seconds is not None:
         parts.append(f"{run.duration_seconds:.1f}s")
     text = " ".join(parts)
@@ -114,7 +114,8 @@ def _scanner_text(run: ScannerRun) -> str:
 def _expired_lines(verdict: Verdict) -> list[Text]:
     return [
         Text(
-            f"Expired ignore: {expired.rule} (owner {expired.owner}, expired "
+            f"Expired ignore: {one_line(expired.rule, limit=100)} "
+            f"(owner {one_line(expired.owner, limit=80)}, expired "
             f"{expired.expired_on.isoformat()}): {one_line(expired.reason, limit=200)}",
             style="yellow",
         )
