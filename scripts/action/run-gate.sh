@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The gate step of action.yml: run `gate scan` with the action's inputs, then let
+# `python -m gate.action_outputs finish` write the step outputs and summary and pick the exit code.
+#
+# Every input arrives as an environment variable (INPUT_*), set by the step's `env:` mapping,
+# and is only ever expanded inside double quotes or passed as one argv element: an input that
+# holds `$(...)`, backticks or quotes is data, never code.
+set -euo pipefail
+# shellcheck source=scripts/action/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+gate_bin="${RISKGATE_GATE:?RISKGATE_GATE is not set (the install step sets it)}"
+python_bin="${RISKGATE_PYTHON:?RISKGATE_PYTHON is not set (the install step sets it)}"
+work="${RUNNER_TEMP:?RUNNER_TEMP is not set}/riskgate"
+target="${INPUT_PATH:-.}"
+sarif="${INPUT_SARIF_FILE:-riskgate.sarif}"
+json="$work/verdict.json"
+markdown="$work/summary.md"
+annotations="$work/annotations.txt"
+stderr_log="$work/stderr.txt"
+
+mkdir -p "$work"
+rm -f "$json" "$markdown" "$annotations" "$stderr_log"
+
+# The default baseline of a pull request: its base branch, fetched from origin; sets `baseline`.
+# Without it every finding counts as new, which blocks more, never less.
+pull_request_baseline() {
+  local base="${GITHUB_BASE_REF:-}" depth=()
+  [ -n "$base" ] || return 0
+  if ! git check-ref-format --branch "$base" >/dev/null 2>&1; then
+    warn "riskgate: GITHUB_BASE_REF is not a branch name; scanning without a baseline"
+    return 0
+  fi
+  if [ "$(git -C "$target" rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then
+    depth=(--depth=1)
+  fi
+  git -C "$target" fetch --no-tags --quiet ${depth[@]+"${depth[@]}"} origin \
+    "+refs/heads/$base:refs/remotes/origin/$base" >&2 ||
+    warn "riskgate: could not fetch origin/$base for the baseline"
+  if git -C "$target" rev-parse --verify --quiet "refs/remotes/origin/$base^{commit}" >/dev/null; then
+    baseline="origin/$base"
+  else
+    warn "riskgate: origin/$base is not available; scanning without a baseline (all findings are new)"
+  fi
+}
+
+baseline="${INPUT_BASELINE:-}"
+if [ -z "$baseline" ]; then
+  case "${GITHUB_EVENT_NAME:-}" in
+    pull_request | pull_request_target) pull_request_baseline ;;
+  esac
+fi
+
+args=(scan "$target" --no-progress "--json=$json" "--markdown=$markdown" "--sarif=$sarif"
+  "--github-annotations=$annotations")
+[ -z "${INPUT_POLICY:-}" ] || args+=("--policy=$INPUT_POLICY")
+[ -z "${INPUT_ADVISORIES:-}" ] || args+=("--advisories=$INPUT_ADVISORIES")
+[ -z "$baseline" ] || args+=("--baseline=$baseline")
+
+# extra-args is split by Python's shlex (quotes honoured, nothing expanded or executed).
+if [ -n "${INPUT_EXTRA_ARGS:-}" ]; then
+  "$python_bin" -m gate.action_outputs split-args -- "$INPUT_EXTRA_ARGS" >"$work/extra-args"
+  while IFS= read -r -d '' part; do args+=("$part"); done <"$work/extra-args"
+fi
+
+# An empty upload-url must not reach the gate as an empty --upload.
+[ -n "${GATE_UPLOAD_URL:-}" ] || unset GATE_UPLOAD_URL
+
+# Nothing the gate prints (file names and scanner text come from the scanned code) may act as
+# a workflow command: commands are off while it runs; the annotations are printed afterwards.
+pause="riskgate-$("$python_bin" -c 'import secrets; print(secrets.token_hex(16))')"
+echo "::stop-commands::$pause"
+set +e
+"$gate_bin" "${args[@]}" 2>"$stderr_log"
+gate_exit=$?
+set -e
+cat "$stderr_log" # on stdout, so it is read before commands resume
+echo "::$pause::"
+[ ! -f "$annotations" ] || cat "$annotations"
+
+exec "$python_bin" -m gate.action_outputs finish --gate-exit "$gate_exit" \
+  --json "$json" --markdown "$markdown" --stderr "$stderr_log" \
+  "--sarif=$sarif" "--fail-on-error=${INPUT_FAIL_ON_ERROR:-true}"

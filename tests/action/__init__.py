@@ -1,0 +1,1 @@
+"""Tests of the GitHub Action (action.yml, scripts/action, examples/workflows)."""
