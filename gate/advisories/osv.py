@@ -196,13 +196,28 @@ class AdvisoryIndex:
 
 
 def load_advisory_dir(path: Path) -> AdvisoryIndex:
-    """Load every OSV record under `path`; `ConfigError` when there is none to load."""
+    """Load every OSV record under `path`; `ConfigError` when there is none to load.
+
+    The result is cached per process while no file under `path` changes, so the pipeline and
+    the pip-audit scanner can both ask for the same directory at the cost of one load.
+    """
     if not path.is_dir():
         raise ConfigError(f"advisories: {path} is not a directory")
-    records = [record for file in _record_files(path) for record in load_advisory_file(file)]
+    stamps = tuple((file, *_stamp(file)) for file in _record_files(path))
+    return _load_stamped(path, stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_stamped(path: Path, stamps: tuple[tuple[Path, int, int], ...]) -> AdvisoryIndex:
+    records = [record for file, *_ in stamps for record in load_advisory_file(file)]
     if not records:
         raise ConfigError(f"advisories: no OSV records (.yaml, .yml, .json) under {path}")
     return AdvisoryIndex(records)
+
+
+def _stamp(file: Path) -> tuple[int, int]:
+    status = file.stat()
+    return status.st_mtime_ns, status.st_size
 
 
 def load_advisory_file(file: Path) -> list[OsvRecord]:
