@@ -57,7 +57,7 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engi
 
 
 def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
-    if url.database and url.database != ":memory:":
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
     event.listen(engine, "connect", _sqlite_on_connect)

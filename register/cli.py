@@ -1,0 +1,362 @@
+"""`gate register ...` and `gate db ...`: thin commands over the register's core.
+
+Every command takes `--database` (or `GATE_DATABASE_URL`); errors become one line on stderr
+and an exit code (2 database unavailable or out of date, 3 bad input).
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlmodel import Session
+
+from gate.cli import handle_errors
+from gate.models import Verdict
+from gate.spool import pending, read_spooled
+from register import queries, triage
+from register.config import load_settings
+from register.db import current_revision, head_revision, make_engine, open_register, safe_url
+from register.db import upgrade as upgrade_database
+from register.errors import EntryNotFoundError, RegisterInputError
+from register.models import RiskEntry
+from register.recording import record_verdict_in
+from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
+
+database_option = click.option(
+    "--database", envvar="GATE_DATABASE_URL", help="Register database URL (default: .riskgate/)."
+)
+actor_option = click.option(
+    "--actor",
+    default=lambda: os.environ.get("GATE_ACTOR") or getpass.getuser(),
+    show_default="current user",
+    help="Who makes the change (event log).",
+)
+EXPORT_COLUMNS = (
+    "id",
+    "fingerprint",
+    "kind",
+    "rule_id",
+    "title",
+    "severity",
+    "status",
+    "probability",
+    "impact",
+    "score",
+    "band",
+    "owner",
+    "due_date",
+    "first_seen",
+    "last_seen",
+    "fixed_at",
+    "path",
+    "package",
+    "version",
+    "annual_loss_low",
+    "annual_loss_high",
+)
+
+
+def _url(database: str | None) -> str:
+    return load_settings(database_url=database).database_url
+
+
+@contextmanager
+def _session(database: str | None) -> Iterator[Session]:
+    engine = open_register(_url(database))
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _console() -> Console:
+    return Console(width=max(100, Console().width), soft_wrap=False, highlight=False)
+
+
+def _print_table(title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+    _console().print(table)
+
+
+@click.group("register")
+def register_group() -> None:
+    """The risk register: record runs, triage risks, report MTTP and the 5×5 matrix."""
+
+
+@click.group("db")
+def db_group() -> None:
+    """The register database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@database_option
+@handle_errors
+def db_upgrade(database: str | None) -> None:
+    """Migrate the register database to the latest schema."""
+    url = _url(database)
+    click.echo(f"{safe_url(url)}: at revision {upgrade_database(url)}")
+
+
+@db_group.command("current")
+@database_option
+@handle_errors
+def db_current(database: str | None) -> None:
+    """Print the database's schema revision and the one this code expects."""
+    engine = make_engine(_url(database))
+    try:
+        current = current_revision(engine) or "none (empty)"
+    finally:
+        engine.dispose()
+    click.echo(f"{safe_url(engine.url)}: revision {current}, expected {head_revision()}")
+
+
+def load_verdict_file(path: Path) -> Verdict:
+    """A verdict JSON file, or a one-line error naming it (exit 3)."""
+    try:
+        return Verdict.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise RegisterInputError(f"{path}: cannot read: {exc.strerror}") from exc
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "(document)"
+        raise RegisterInputError(f"{path}: not a verdict: {where}: {problem['msg']}") from exc
+
+
+@register_group.command("record")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--project", help="Project name (default: the verdict's).")
+@database_option
+@actor_option
+@handle_errors
+def record(files: tuple[Path, ...], project: str | None, database: str | None, actor: str) -> None:
+    """Record gate verdict JSON files (recording one twice changes nothing)."""
+    verdicts = [load_verdict_file(path) for path in files]
+    engine = open_register(_url(database))
+    try:
+        for verdict in verdicts:
+            click.echo(record_verdict_in(engine, verdict, project=project, actor=actor).summary())
+    finally:
+        engine.dispose()
+
+
+@register_group.command("replay")
+@click.option(
+    "--spool-dir",
+    type=click.Path(path_type=Path),
+    envvar="GATE_SPOOL_DIR",
+    help="Spool directory (default: .riskgate/spool).",
+)
+@database_option
+@actor_option
+@handle_errors
+def replay(spool_dir: Path | None, database: str | None, actor: str) -> None:
+    """Record runs spooled while the database was unavailable; each file goes once recorded."""
+    settings = load_settings(database_url=database)
+    files = pending(spool_dir or settings.spool_dir, kind="database")
+    if not files:
+        click.echo("nothing to replay")
+        return
+    engine = open_register(settings.database_url)
+    try:
+        for path in files:
+            result = record_verdict_in(engine, read_spooled(path).verdict, actor=actor)
+            path.unlink()
+            click.echo(f"{path.name}: {result.summary()}")
+    finally:
+        engine.dispose()
+
+
+def _entry_row(entry: RiskEntry) -> tuple[Any, ...]:
+    where = entry.package or (
+        f"{entry.path}:{entry.start_line}" if entry.start_line else entry.path
+    )
+    return (
+        entry.id,
+        entry.severity,
+        entry.status,
+        f"{entry.score} {entry.band}",
+        entry.owner,
+        entry.due_date,
+        entry.title[:60],
+        where,
+    )
+
+
+@register_group.command("list")
+@click.option("--project")
+@click.option("--status", type=click.Choice(["open", "fixed", "accepted", "false_positive"]))
+@click.option("--owner")
+@click.option(
+    "--severity", type=click.Choice(["critical", "high", "medium", "low", "info", "unknown"])
+)
+@click.option("--overdue", is_flag=True, default=None, help="Only open entries past deadline.")
+@click.option(
+    "--sort",
+    type=click.Choice(["score", "due_date", "last_seen", "severity", "id"]),
+    default="score",
+)
+@click.option("--limit", type=click.IntRange(1), default=50)
+@database_option
+@handle_errors
+def list_command(database: str | None, **filters: Any) -> None:
+    """List register entries (expired acceptances are reopened first)."""
+    with _session(database) as session:
+        triage.expire_acceptances(session)
+        entries, total = queries.list_entries(session, **filters)
+        rows = [_entry_row(entry) for entry in entries]
+    columns = ("id", "severity", "status", "score", "owner", "due", "title", "where")
+    _print_table(f"{len(rows)} of {total} entries", columns, rows)
+
+
+@register_group.command("show")
+@click.argument("entry_id", type=int)
+@database_option
+@handle_errors
+def show(entry_id: int, database: str | None) -> None:
+    """Show one entry with its scoring reasons and event log."""
+    with _session(database) as session:
+        entry = queries.get_entry(session, entry_id=entry_id)
+        if entry is None:
+            raise EntryNotFoundError(entry_id)
+        events = queries.entry_events(session, entry_id=entry_id)
+        project = queries.project_name(session, project_id=entry.project_id)
+    fields = [(k, v) for k, v in entry.model_dump().items() if k != "project_id"]
+    _print_table(f"entry {entry_id} of {project}", ("field", "value"), fields)
+    rows = [(e.at, e.actor, e.kind, e.detail, e.reason) for e in events]
+    _print_table("events", ("at", "actor", "kind", "detail", "reason"), rows)
+
+
+def _as_date(_ctx: click.Context, _param: click.Parameter, value: Any) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _triage_command(
+    name: str, action: Callable[..., Any], *extra: Callable[[Any], Any]
+) -> Callable[..., None]:
+    """A command `NAME ENTRY_ID [options]` calling a `register.triage` function."""
+
+    def command(database: str | None, **kwargs: Any) -> None:
+        with _session(database) as session:
+            action(session, **kwargs)
+        click.echo(f"entry {kwargs['entry_id']}: {name} done")
+
+    command.__doc__ = (action.__doc__ or name).splitlines()[0]
+    for decorator in (
+        handle_errors,
+        database_option,
+        actor_option,
+        *extra,
+        click.argument("entry_id", type=int),
+    ):
+        command = decorator(command)
+    return register_group.command(name)(command)
+
+
+_triage_command(
+    "assign",
+    triage.assign,
+    click.argument("owner"),
+    click.option("--reason", help="Why (event log)."),
+)
+_triage_command(
+    "accept",
+    triage.accept,
+    click.option("--reason", required=True, help="Justification."),
+    click.option(
+        "--until",
+        type=click.DateTime(["%Y-%m-%d"]),
+        callback=_as_date,
+        help="Expiry date YYYY-MM-DD (required, within the policy maximum).",
+    ),
+    click.option("--approver", required=True, help="Who approved the acceptance."),
+)
+_triage_command("reopen", triage.reopen, click.option("--reason", required=True))
+_triage_command(
+    "mark-false-positive", triage.mark_false_positive, click.option("--reason", required=True)
+)
+
+
+def _csv_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # A leading = + - @ would run as a formula in a spreadsheet: keep it as text.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@register_group.command("export")
+@click.option("--csv", "as_csv", is_flag=True, required=True, help="CSV (the only format).")
+@click.option("--project")
+@click.option("--status")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+@database_option
+@handle_errors
+def export(
+    as_csv: bool,
+    project: str | None,
+    status: str | None,
+    output: io.TextIOBase,
+    database: str | None,
+) -> None:
+    """Export entries as CSV (cells that would be spreadsheet formulas are quoted)."""
+    writer = csv.writer(output)
+    writer.writerow(EXPORT_COLUMNS)
+    with _session(database) as session:
+        entries, _ = queries.list_entries(
+            session, project=project, status=status, sort="id", limit=sys.maxsize
+        )
+        writer.writerows([_csv_cell(getattr(e, c)) for c in EXPORT_COLUMNS] for e in entries)
+
+
+@register_group.command("mttp")
+@click.option("--project")
+@database_option
+@handle_errors
+def mttp(project: str | None, database: str | None) -> None:
+    """Mean and median time to patch by severity and month, and SLA compliance."""
+    with _session(database) as session:
+        report = queries.mttp(session, project=project)
+    columns = ("group", "fixed", "mean days", "median days")
+    for title, rows in (("by severity", report.by_severity), ("by month", report.by_month)):
+        _print_table(
+            f"time to patch {title}",
+            columns,
+            [(r.group, r.fixed, r.mean_days, r.median_days) for r in rows],
+        )
+    sla = [report.sla_overall, *report.sla_by_severity]
+    _print_table(
+        "SLA compliance (fixed within deadline)",
+        ("group", "fixed", "within", "%"),
+        [(r.group, r.fixed, r.within_sla, f"{r.percent:.1f}") for r in sla],
+    )
+
+
+@register_group.command("matrix")
+@click.option("--project")
+@database_option
+@handle_errors
+def matrix(project: str | None, database: str | None) -> None:
+    """The 5×5 matrix of open and accepted risks (probability × impact)."""
+    with _session(database) as session:
+        triage.expire_acceptances(session)
+        counts = queries.risk_matrix(session, project=project)
+    columns = ("probability \\ impact", *(f"{i} {IMPACT_WORDS[i]}" for i in range(1, 6)))
+    rows = [(f"{p} {LIKELIHOOD_WORDS[p]}", *counts[p - 1]) for p in range(5, 0, -1)]
+    _print_table("risk matrix", columns, rows)
