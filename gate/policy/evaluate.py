@@ -55,7 +55,7 @@ def evaluate(
 ) -> Verdict:
     """The verdict of `policy` on `findings`; `today` defaults to the UTC date, else pure."""
     day = today or datetime.now(UTC).date()
-    resolver = owners or OwnerResolver(policy.owners)
+    resolver = owners or OwnerResolver(policy)
     active = tuple(i for i in policy.ignores if not i.expired(day))
     expired = tuple(i for i in policy.ignores if i.expired(day))
     evaluated = [

@@ -60,17 +60,20 @@ def load_codeowners(root: Path) -> list[CodeownersRule]:
 
 
 class OwnerResolver:
-    """Answers `owner_for(finding)` from policy owner rules, CODEOWNERS and a default."""
+    """Answers `owner_for(finding)` from policy owner rules, CODEOWNERS and a default.
 
-    def __init__(self, config: OwnersConfig, codeowners: Sequence[CodeownersRule] = ()) -> None:
-        self._config = config
-        self._codeowners = tuple(codeowners) if config.use_codeowners else ()
+    `codeowners` is used only when the policy's `owners.use_codeowners` is true.
+    """
+
+    def __init__(self, policy: Policy, codeowners: Sequence[CodeownersRule] = ()) -> None:
+        self._config: OwnersConfig = policy.owners
+        self._codeowners = tuple(codeowners) if self._config.use_codeowners else ()
 
     @classmethod
     def for_project(cls, policy: Policy, root: Path | None = None) -> OwnerResolver:
         """A resolver for `policy`, reading CODEOWNERS under `root` when the policy says so."""
         wanted = root is not None and policy.owners.use_codeowners
-        return cls(policy.owners, load_codeowners(root) if wanted and root else [])
+        return cls(policy, load_codeowners(root) if wanted and root else [])
 
     def owner_for(self, finding: Finding) -> str | None:
         """Policy rule first, then CODEOWNERS (last match wins), then the policy default."""
