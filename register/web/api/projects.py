@@ -1,0 +1,26 @@
+"""Projects and the counts and expected loss of their active risks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from register.web.deps import ApiViewer, SessionDep
+from register.web.present import projects_public
+from register.web.schemas import ProjectPublic
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+@router.get("", response_model=list[ProjectPublic])
+def list_projects(session: SessionDep, _: ApiViewer) -> list[ProjectPublic]:
+    """Every project with open, accepted and overdue counts."""
+    return projects_public(session)
+
+
+@router.get("/{name}", response_model=ProjectPublic)
+def get_project(name: str, session: SessionDep, _: ApiViewer) -> ProjectPublic:
+    """One project's summary."""
+    found = next((p for p in projects_public(session) if p.name == name), None)
+    if found is None:
+        raise HTTPException(404, f"no project named {name!r}")
+    return found

@@ -1,0 +1,120 @@
+"""The register service's ASGI app: `register.web.app:create_app` (a factory for uvicorn).
+
+`create_app` refuses to build on a database whose schema is not current. Without
+GATE_SECRET_KEY a random signing key is made per process: sessions then end on restart and
+do not work across several workers, so set it in production.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from gate import __version__
+from register.config import Settings
+from register.db import check_schema_current, make_engine
+from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
+from register.web.api import api_router
+from register.web.errors import install_error_handlers
+from register.web.limits import BodyLimitMiddleware
+from register.web.pages import pages_router
+from register.web.wording import money
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "riskgate_session"
+SESSION_MAX_AGE = 8 * 3600
+log = logging.getLogger("riskgate.web")
+
+PAGE_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def signing_key(settings: Settings) -> str:
+    """GATE_SECRET_KEY, or a per-process random key with a warning."""
+    if settings.secret_key:
+        return settings.secret_key
+    log.warning(
+        "GATE_SECRET_KEY is not set: using a random key; sessions end on restart "
+        "and do not work across several workers"
+    )
+    return secrets.token_urlsafe(32)
+
+
+def make_templates() -> Jinja2Templates:
+    """The page templates (autoescaped) with the helpers they use."""
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(
+        likelihood_words=LIKELIHOOD_WORDS, impact_words=IMPACT_WORDS, version=__version__
+    )
+    templates.env.filters["money"] = money
+    return templates
+
+
+async def security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Strict headers on pages (no scripts at all); the OpenAPI UI keeps its own needs."""
+    response = await call_next(request)
+    path = request.url.path
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if not path.startswith(("/api/", "/docs", "/redoc", "/openapi.json")):
+        for name, value in PAGE_SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service for `settings` (default: GATE_* environment variables)."""
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url, busy_timeout=settings.busy_timeout_seconds)
+    try:
+        check_schema_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="riskgate register", version=__version__, lifespan=lifespan,
+        description="Risk register of the riskgate CI security gate. "
+        "Authenticate with `Authorization: Bearer <token>`.",
+    )
+    app.state.settings, app.state.engine = settings, engine
+    app.state.templates = make_templates()
+    app.middleware("http")(security_headers)
+    app.add_middleware(
+        SessionMiddleware, secret_key=signing_key(settings), session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE, same_site="lax", https_only=False,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_api_route("/healthz", healthz, include_in_schema=False)
+    return app
+
+
+def healthz() -> dict[str, str]:
+    """Liveness for load balancers and tests."""
+    return {"status": "ok"}

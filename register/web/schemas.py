@@ -1,0 +1,144 @@
+"""Request and response shapes of the JSON API; entries reuse the register's Public models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from register.models import RiskEntryPublic, RiskEventPublic, Role
+
+TEXT_LIMIT = 2000
+NAME_LIMIT = 200
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FindingPage(BaseModel):
+    """One page of register entries and how many match in total."""
+
+    items: list[RiskEntryPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class FindingDetail(BaseModel):
+    """An entry with its business words and its full event log, oldest first."""
+
+    finding: RiskEntryPublic
+    likelihood: str
+    impact: str
+    events: list[RiskEventPublic]
+
+
+class AssignRequest(_Request):
+    """Give an entry an owner."""
+
+    owner: str = Field(min_length=1, max_length=NAME_LIMIT)
+    reason: str | None = Field(default=None, max_length=TEXT_LIMIT)
+
+
+class AcceptRequest(_Request):
+    """Accept a risk until a date, with a justification; the approver defaults to the caller."""
+
+    reason: str = Field(min_length=1, max_length=TEXT_LIMIT)
+    expires_on: date
+    approver: str | None = Field(default=None, max_length=NAME_LIMIT)
+
+
+class ReasonRequest(_Request):
+    """A triage action that needs only a reason (false positive, reopen)."""
+
+    reason: str = Field(min_length=1, max_length=TEXT_LIMIT)
+
+
+class MttpRowPublic(BaseModel):
+    """Time to patch of one group (a severity, or a month `YYYY-MM`)."""
+
+    group: str
+    fixed: int
+    mean_days: float
+    median_days: float
+
+
+class SlaPublic(BaseModel):
+    """Fixed entries of a group and how many were fixed by their deadline."""
+
+    group: str
+    fixed: int
+    within_sla: int
+    percent: float
+
+
+class MttpPublic(BaseModel):
+    """Mean/median time to patch by severity and month, and SLA compliance."""
+
+    project: str | None
+    by_severity: list[MttpRowPublic]
+    by_month: list[MttpRowPublic]
+    sla_overall: SlaPublic
+    sla_by_severity: list[SlaPublic]
+
+
+class MatrixPublic(BaseModel):
+    """5×5 counts of active entries: `counts[likelihood - 1][impact - 1]`."""
+
+    project: str | None
+    likelihood: list[str]
+    impact: list[str]
+    counts: list[list[int]]
+    total: int
+
+
+class ProjectPublic(BaseModel):
+    """A project's active risks: counts and expected annual loss (an estimate)."""
+
+    name: str
+    open: int
+    accepted: int
+    overdue: int
+    critical: int
+    high: int
+    annual_loss_low: float | None
+    annual_loss_high: float | None
+    currency: str | None
+
+
+class TokenCreate(_Request):
+    """A new API token's name and role."""
+
+    name: str = Field(min_length=1, max_length=NAME_LIMIT)
+    role: Role
+
+
+class TokenPublic(BaseModel):
+    """An API token without its secret."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    """A new token; `token` is shown this once and never stored."""
+
+    token: str
+
+
+class RunRecorded(BaseModel):
+    """What recording an uploaded verdict changed; `already_recorded` for a repeated run id."""
+
+    run_id: str
+    project: str
+    already_recorded: bool
+    findings: int
+    opened: int
+    seen: int
+    reopened: int
+    fixed: int
