@@ -1,0 +1,63 @@
+import os
+
+import boto3
+import psycopg2
+
+# ruleid: python-hardcoded-password
+DB_PASSWORD = "s3cr3t-Passw0rd!"
+# ok: python-hardcoded-password
+ADMIN_PASSWORD = os.environ["ADMIN_PASSWORD"]
+# ok: python-hardcoded-password
+PASSWORD = ""
+# ok: python-hardcoded-password
+password = "changeme"
+
+
+def connect() -> None:
+    # ruleid: python-hardcoded-password
+    psycopg2.connect(host="db", user="app", password="hunter2hunter2")
+    # ok: python-hardcoded-password
+    psycopg2.connect(host="db", user="app", password=os.environ["PGPASSWORD"])
+    config = {
+        # ruleid: python-hardcoded-password
+        "password": "Tr0ub4dor&3",
+        "user": "app",
+    }
+    return config
+
+
+class Settings:
+    def __init__(self) -> None:
+        # ruleid: python-hardcoded-api-key
+        self.api_key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+        # ok: python-hardcoded-api-key
+        self.secret_key = os.environ.get("SECRET_KEY", "")
+
+
+# ruleid: python-hardcoded-api-key
+STRIPE_SECRET_KEY = "rk_live_51H8d9fJk2lQpZx0y7"
+# ok: python-hardcoded-api-key
+GITHUB_TOKEN_NAME = "GITHUB_TOKEN"
+# ok: python-hardcoded-api-key
+API_KEY = "your-api-key-here"
+
+
+def aws() -> None:
+    boto3.client(
+        "s3",
+        # ruleid: python-aws-access-key
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
+    # ok: python-aws-access-key
+    boto3.client("s3", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"])
+
+
+# ruleid: python-private-key-in-source
+SIGNING_KEY = """-----BEGIN RSA PRIVATE KEY-----
+MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu
+-----END RSA PRIVATE KEY-----"""
+# ok: python-private-key-in-source
+PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf
+-----END PUBLIC KEY-----"""
