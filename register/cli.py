@@ -35,6 +35,7 @@ from register.errors import EntryNotFoundError, RegisterInputError
 from register.models import RiskEntry
 from register.recording import record_verdict_in
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
+from register.web.cli import token_group
 
 database_option = click.option(
     "--database", envvar="GATE_DATABASE_URL", help="Register database URL (default: .riskgate/)."
@@ -360,3 +361,6 @@ def matrix(project: str | None, database: str | None) -> None:
     columns = ("probability \\ impact", *(f"{i} {IMPACT_WORDS[i]}" for i in range(1, 6)))
     rows = [(f"{p} {LIKELIHOOD_WORDS[p]}", *counts[p - 1]) for p in range(5, 0, -1)]
     _print_table("risk matrix", columns, rows)
+
+
+register_group.add_command(token_group)
