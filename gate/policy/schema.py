@@ -311,6 +311,9 @@ def _all_levels(value: dict[int, Any]) -> None:
         raise ValueError(f"levels 1-5 are all required; missing {missing}")
 
 
+_NULLABLE = frozenset({"money", "version", "name"})
+
+
 class Policy(_Strict):
     """A whole policy file: rules, ignores, scanner settings and the asset's risk context."""
 
@@ -330,6 +333,14 @@ class Policy(_Strict):
     asset: AssetConfig = Field(default_factory=AssetConfig)
     acceptance: AcceptanceConfig = Field(default_factory=AcceptanceConfig)
     money: MoneyConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """`ignores:` with every entry commented out is YAML null: read it as empty."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None or k in _NULLABLE}
+        return data
 
     @field_validator("unknown_severity")
     @classmethod

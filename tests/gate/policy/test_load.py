@@ -192,3 +192,15 @@ def test_ignore_expiry_is_read_as_a_date() -> None:
     )
     assert policy.ignores[0].expires == date(2027, 1, 31)
     assert policy.ignores[0].label == "rule_id=PYSEC-1"
+
+
+def test_sections_left_empty_read_as_empty() -> None:
+    policy = parse_policy("version: 1\nname: x\nrules:\nignores:\nowners:\n", source="p.yml")
+    assert policy.rules == ()
+    assert policy.ignores == ()
+    assert policy.owners.use_codeowners is True
+
+
+def test_null_name_is_still_an_error() -> None:
+    with pytest.raises(PolicyError, match=r"p\.yml:2:6: name: input should be a valid string"):
+        parse_policy("version: 1\nname:\n", source="p.yml")
