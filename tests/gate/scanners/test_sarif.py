@@ -218,7 +218,8 @@ def test_rule_id_from_the_rule_index_and_empty_runs() -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (b'{"version": "2.1.0", "runs": [', r"^x.sarif: invalid JSON at line 1 column 31: Expecting value$"),
+        (b'{"version": "2.1.0", "runs": [',
+         r"^x.sarif: invalid JSON at line 1 column 31: Expecting value$"),
         (b"", r"^x.sarif: empty file$"),
         (b'{"version": "2.0.0", "runs": []}',
          r"^x.sarif: SARIF version '2.0.0' is not supported"),
