@@ -93,18 +93,7 @@ def _evaluate_one(
     baseline: frozenset[str] | None,
 ) -> EvaluatedFinding:
     outcome = _ignored(finding, policy, active) or _ruled(finding, policy)
-    if (
-        baseline is not None
-        and finding.fingerprint in baseline
-        and outcome.action
-        in (
-            Action.BLOCK,
-            Action.WARN,
-        )
-    ):
-        outcome = _Outcome(
-            action=Action.EXISTING, reason="already present at baseline", rule=outcome.rule
-        )
+    outcome = _against_baseline(outcome, finding, baseline)
     lapsed = [i for i in expired if matches(i.match, finding, unknown_as=policy.unknown_severity)]
     if lapsed and outcome.action is not Action.IGNORE:
         notes = "; ".join(f"ignore '{i.label}' expired on {i.expires.isoformat()}" for i in lapsed)
@@ -114,6 +103,16 @@ def _evaluate_one(
     return EvaluatedFinding(
         finding=finding, action=outcome.action, reason=outcome.reason, policy_rule=outcome.rule
     )
+
+
+def _against_baseline(
+    outcome: _Outcome, finding: Finding, baseline: frozenset[str] | None
+) -> _Outcome:
+    """A block or warn on a finding that already existed at the baseline does not gate."""
+    gating = outcome.action in (Action.BLOCK, Action.WARN)
+    if baseline is None or not gating or finding.fingerprint not in baseline:
+        return outcome
+    return _Outcome(action=Action.EXISTING, reason="already present at baseline", rule=outcome.rule)
 
 
 def _ignored(finding: Finding, policy: Policy, active: tuple[Ignore, ...]) -> _Outcome | None:

@@ -342,3 +342,15 @@ DEFAULT = load_policy(REPO_ROOT / "policies" / "default.yml")
 def test_default_policy_decisions(finding: Finding, expected: Action, rule: str) -> None:
     item = _only(_run([finding], DEFAULT))
     assert (item.action, item.policy_rule) == (expected, rule)
+
+
+def test_baseline_does_not_undo_an_ignore_or_a_pass() -> None:
+    ignored, passed = dependency("PYSEC-IGNORED"), code(severity=Severity.LOW)
+    rules = policy(
+        "rules: [{name: block-deps, action: block, match: {kind: dependency}}]\n"
+        "ignores: [{match: {rule_id: PYSEC-IGNORED}, reason: r, owner: o, expires: 2099-01-01}]\n"
+    )
+    baseline = frozenset({ignored.fingerprint, passed.fingerprint})
+    verdict = _run([ignored, passed], rules, baseline=baseline)
+    actions = {item.finding.rule_id: item.action for item in verdict.findings}
+    assert actions == {"PYSEC-IGNORED": Action.IGNORE, "python-sql-injection": Action.PASS}
