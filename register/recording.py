@@ -77,6 +77,9 @@ class _Known:
     fixed_at: datetime | None
     due_date: date
     owner: str | None
+    accepted_until: date | None
+    branch: str | None
+    last_run_id: str
 
 
 def _aware(moment: datetime) -> datetime:
@@ -178,7 +181,7 @@ def _unique_findings(findings: Sequence[EvaluatedFinding]) -> list[EvaluatedFind
 
 
 def _known_entries(connection: Connection, project_id: int) -> dict[str, _Known]:
-    columns = ("id", "status", "first_seen", "last_seen", "fixed_at", "due_date", "owner")
+    columns = tuple(_Known.__dataclass_fields__)
     query = sa.select(ENTRY.c.fingerprint, *(ENTRY.c[c] for c in columns)).where(
         ENTRY.c.project_id == project_id
     )
@@ -216,7 +219,7 @@ def _finding_row(
         probability=score.probability, impact=score.impact, money=context.money
     )
     where = finding.location
-    return {
+    row = {
         "project_id": project_id,
         "fingerprint": finding.fingerprint,
         "kind": finding.kind.value,
@@ -258,6 +261,16 @@ def _finding_row(
         "annual_loss_low": loss.low if loss else None,
         "annual_loss_high": loss.high if loss else None,
     }
+    return {key: _clean(value) for key, value in row.items()}
+
+
+def _clean(value: Any) -> Any:
+    """Strings are stored as given, except NUL, which PostgreSQL text cannot hold (→ U+FFFD)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
 
 
 def _apply_history(row: dict[str, Any], known: _Known | None) -> str:
@@ -271,10 +284,10 @@ def _apply_history(row: dict[str, Any], known: _Known | None) -> str:
         row["reopened_count"] = 1  # added to the stored count by the upsert
         return "reopened"
     row["status"], row["fixed_at"], row["due_date"] = known.status, known.fixed_at, known.due_date
-    row.pop("accepted_until")  # keep an active acceptance's date
+    row["accepted_until"] = known.accepted_until
     if run_time < known.last_seen:  # an older run recorded late must not move time back
-        row["last_seen"] = known.last_seen
-        del row["branch"], row["last_run_id"]
+        row["last_seen"], row["branch"] = known.last_seen, known.branch
+        row["last_run_id"] = known.last_run_id
     return "seen"
 
 
@@ -288,30 +301,21 @@ def _upsert_entries(connection: Connection, rows: list[dict[str, Any]]) -> dict[
     if not rows:
         return {}
     ids: dict[str, int] = {}
-    for group in _row_shapes(rows):
-        statement = _insert(connection)(ENTRY)
-        excluded = statement.excluded
-        updates = {
-            key: (ENTRY.c.reopened_count + excluded.reopened_count)
-            if key == "reopened_count"
-            else excluded[key]
-            for key in group[0]
-            if key not in _KEEP_ON_UPDATE
-        }
-        statement = statement.on_conflict_do_update(
-            index_elements=["project_id", "fingerprint"], set_=updates
-        ).returning(ENTRY.c.fingerprint, ENTRY.c.id)
-        for chunk in _chunks(group, 20_000):
-            ids.update(connection.execute(statement, list(chunk)).tuples().all())
+    statement = _insert(connection)(ENTRY)
+    excluded = statement.excluded
+    updates = {
+        key: (ENTRY.c.reopened_count + excluded.reopened_count)
+        if key == "reopened_count"
+        else excluded[key]
+        for key in rows[0]
+        if key not in _KEEP_ON_UPDATE
+    }
+    statement = statement.on_conflict_do_update(
+        index_elements=["project_id", "fingerprint"], set_=updates
+    ).returning(ENTRY.c.fingerprint, ENTRY.c.id)
+    for chunk in _chunks(rows, 20_000):
+        ids.update(connection.execute(statement, list(chunk)).all())
     return ids
-
-
-def _row_shapes(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Rows grouped by their key set (an executemany needs one shape)."""
-    shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for row in rows:
-        shapes.setdefault(frozenset(row), []).append(row)
-    return list(shapes.values())
 
 
 def _may_fix(verdict: Verdict) -> bool:

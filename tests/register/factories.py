@@ -28,6 +28,7 @@ def dependency(
     package: str, advisory: str, *, severity: Severity = Severity.HIGH, **extra: Any
 ) -> Finding:
     """A pip-audit style finding."""
+    values: dict[str, Any] = {"fix_versions": ("1.1",), **extra}
     return Finding(
         kind=FindingKind.DEPENDENCY,
         scanner="pip-audit",
@@ -36,8 +37,7 @@ def dependency(
         severity=severity,
         fingerprint=dependency_fingerprint(package=package, advisory_ids=[advisory]),
         location=Location(package=package, version="1.0", manifest="requirements.txt"),
-        fix_versions=("1.1",),
-        **extra,
+        **values,
     )
 
 

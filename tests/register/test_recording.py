@@ -1,0 +1,143 @@
+"""Recording semantics on SQLite and PostgreSQL: idempotence, fixes, reopening, deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from gate.models import RiskContext, ScanScope, Severity
+from register import queries
+from register.models import RiskEntry, RiskEvent, ScanRun
+from register.recording import record_verdict_in
+from tests.register.factories import T0, code, dependency, example_findings, verdict
+
+DAY = timedelta(days=1)
+
+
+def entries(engine: Engine) -> dict[str, RiskEntry]:
+    with Session(engine) as session:
+        return {e.rule_id: e for e in session.exec(select(RiskEntry)).all()}
+
+
+def table_counts(engine: Engine) -> tuple[int, int, int]:
+    with engine.connect() as connection:
+        return tuple(  # type: ignore[return-value]
+            connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (RiskEntry.__table__, RiskEvent.__table__, ScanRun.__table__)  # type: ignore[attr-defined]
+        )
+
+
+def test_recording_the_same_run_twice_changes_nothing(engine: Engine) -> None:
+    first = record_verdict_in(engine, verdict(example_findings(), run_id="run-1"))
+    before = (table_counts(engine), entries(engine))
+    again = record_verdict_in(engine, verdict(example_findings(), run_id="run-1"))
+    assert first.opened == 5 and again.already_recorded
+    assert (table_counts(engine), entries(engine)) == before
+
+
+def test_seen_again_updates_last_seen_only(engine: Engine) -> None:
+    record_verdict_in(engine, verdict(example_findings(), run_id="a"))
+    result = record_verdict_in(engine, verdict(example_findings(), run_id="b", at=T0 + 2 * DAY))
+    assert (result.opened, result.seen) == (0, 5)
+    entry = entries(engine)["CVE-2023-32681"]
+    assert entry.first_seen == T0 and entry.last_seen == T0 + 2 * DAY
+    assert entry.last_run_id == "b" and entry.status == "open"
+
+
+def test_full_scan_without_an_entry_marks_it_fixed_at_run_time(engine: Engine) -> None:
+    findings = example_findings()
+    record_verdict_in(engine, verdict(findings, run_id="a"))
+    result = record_verdict_in(engine, verdict(findings[1:], run_id="b", at=T0 + 3 * DAY))
+    assert result.fixed == 1
+    fixed = entries(engine)["CVE-2024-22195"]
+    assert fixed.status == "fixed" and fixed.fixed_at == T0 + 3 * DAY
+    assert entries(engine)["CVE-2023-32681"].status == "open"
+
+
+def test_diff_and_partial_scans_never_fix(engine: Engine) -> None:
+    record_verdict_in(engine, verdict(example_findings(), run_id="a"))
+    for number, scope in enumerate((ScanScope.DIFF, ScanScope.PARTIAL), start=1):
+        result = record_verdict_in(
+            engine, verdict([], run_id=f"s{number}", at=T0 + number * DAY, scope=scope)
+        )
+        assert result.fixed == 0
+    assert {e.status for e in entries(engine).values()} == {"open"}
+
+
+def test_full_scan_of_another_branch_does_not_fix_main(engine: Engine) -> None:
+    record_verdict_in(engine, verdict(example_findings(), run_id="a"))
+    record_verdict_in(engine, verdict([], run_id="b", at=T0 + DAY, branch="feature/x"))
+    assert {e.status for e in entries(engine).values()} == {"open"}
+
+
+def test_fixed_entry_seen_again_reopens_with_event_and_new_deadline(engine: Engine) -> None:
+    findings = example_findings()
+    record_verdict_in(engine, verdict(findings, run_id="a"))
+    record_verdict_in(engine, verdict(findings[1:], run_id="b", at=T0 + DAY))
+    result = record_verdict_in(engine, verdict(findings, run_id="c", at=T0 + 10 * DAY))
+    assert result.reopened == 1
+    entry = entries(engine)["CVE-2024-22195"]
+    assert (entry.status, entry.fixed_at, entry.reopened_count) == ("open", None, 1)
+    assert entry.due_date == (T0 + 10 * DAY).date() + timedelta(days=90)  # medium SLA
+    with Session(engine) as session:
+        kinds = [e.kind for e in queries.entry_events(session, entry_id=entry.id or 0)]
+    assert kinds == ["opened", "fixed", "reopened"]
+
+
+def test_kev_entry_uses_the_stricter_of_sla_and_catalog_date(engine: Engine) -> None:
+    kev = dependency("pyyaml", "CVE-2020-14343", severity=Severity.CRITICAL, known_exploited=True,
+                     kev_due_date=date(2026, 1, 8))
+    late_kev = dependency("pillow", "CVE-2023-4863", severity=Severity.HIGH, known_exploited=True,
+                          kev_due_date=date(2026, 6, 1))
+    record_verdict_in(engine, verdict([kev, late_kev], run_id="a"))
+    assert entries(engine)["CVE-2020-14343"].due_date == date(2026, 1, 8)  # SLA 7 days: Jan 12
+    assert entries(engine)["CVE-2023-4863"].due_date == date(2026, 2, 4)  # SLA 30 days wins
+
+
+def test_owner_comes_from_the_finding_then_the_project_default(engine: Engine) -> None:
+    context = RiskContext(default_owner="team-default")
+    record_verdict_in(engine, verdict(example_findings()[:1], run_id="a", owner="alice",
+                                      context=context))
+    record_verdict_in(engine, verdict(example_findings()[1:2], run_id="b", context=context,
+                                      scope=ScanScope.PARTIAL))
+    owners = {rule: e.owner for rule, e in entries(engine).items()}
+    assert owners == {"CVE-2024-22195": "alice", "CVE-2023-32681": "team-default"}
+
+
+def test_hostile_and_huge_strings_are_stored_verbatim(engine: Engine) -> None:
+    hostile = "'); DROP TABLE risk_entry; -- <script>alert(1)</script> [bold]x[/] =cmd|' /C calc'!A0"
+    huge = "A" * 200_000 + "\u202e\u0000end"
+    path = "../../etc/passwd; rm -rf / $(id) `id` %s %n {0}"
+    finding = code("rule.hostile", path, hostile, title=hostile + huge)
+    record_verdict_in(engine, verdict([finding], run_id="h"))
+    stored = entries(engine)["rule.hostile"]
+    # NUL is the one character PostgreSQL text cannot hold: it becomes U+FFFD on both databases.
+    assert stored.title == hostile + huge.replace("\u0000", "\ufffd")
+    assert stored.path == path
+
+
+def test_user_story_record_twice_then_one_fewer_gives_mttp(engine: Engine) -> None:
+    findings = example_findings()
+    record_verdict_in(engine, verdict(findings, run_id="story-1"))
+    record_verdict_in(engine, verdict(findings, run_id="story-1"))
+    record_verdict_in(engine, verdict(findings[1:], run_id="story-2", at=T0 + 6 * DAY))
+    with Session(engine) as session:
+        fixed, total = queries.list_entries(session, status="fixed")
+        report = queries.mttp(session)
+        runs = session.exec(select(sa.func.count()).select_from(ScanRun)).one()
+    assert total == 1 and fixed[0].rule_id == "CVE-2024-22195" and runs == 2
+    assert [(r.group, r.fixed, r.mean_days, r.median_days) for r in report.by_severity] == [
+        ("medium", 1, 6.0, 6.0)
+    ]
+    assert report.sla_overall.percent == 100.0
+
+
+def test_older_run_recorded_late_does_not_move_last_seen_back(engine: Engine) -> None:
+    record_verdict_in(engine, verdict(example_findings(), run_id="new", at=T0 + 5 * DAY))
+    record_verdict_in(engine, verdict(example_findings(), run_id="old", at=T0))
+    with Session(engine) as session:
+        seen = session.exec(select(col(RiskEntry.last_seen)).distinct()).all()
+    assert seen == [T0 + 5 * DAY]

@@ -1,0 +1,108 @@
+"""Scoring rules: probability, impact, bands, words, unknown severity, money and deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from gate.models import Criticality, DataClassification, MoneyModel, RiskContext, Severity
+from register.scoring import (
+    band_for,
+    due_date_for,
+    expected_annual_loss,
+    probability_of,
+    score_finding,
+)
+from tests.register.factories import code, dependency
+
+MEDIUM_INTERNAL = RiskContext()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"known_exploited": True, "epss_percentile": 0.1}, 5),
+        ({"epss_percentile": 0.97}, 5),
+        ({"epss_percentile": 0.85}, 4),
+        ({"epss_percentile": 0.6}, 3),
+        ({"epss_percentile": 0.3}, 2),
+        ({"epss_percentile": 0.05}, 1),
+        ({}, 3),  # a published fix, no EPSS
+        ({"fix_versions": ()}, 2),
+    ],
+)
+def test_dependency_probability(extra: dict[str, object], expected: int) -> None:
+    finding = dependency("django", "CVE-2024-1", **extra)  # type: ignore[arg-type]
+    assert probability_of(finding).value == expected
+
+
+@pytest.mark.parametrize(("confidence", "expected"), [("HIGH", 4), ("medium", 3), ("low", 2),
+                                                      (None, 3)])
+def test_code_probability_follows_confidence(confidence: str | None, expected: int) -> None:
+    assert probability_of(code("r", "a.py", "x", confidence=confidence)).value == expected
+
+
+@pytest.mark.parametrize(
+    ("severity", "cvss", "context", "impact"),
+    [
+        (Severity.CRITICAL, None, MEDIUM_INTERNAL, 5),
+        (Severity.LOW, None, MEDIUM_INTERNAL, 2),
+        (Severity.LOW, 9.8, MEDIUM_INTERNAL, 5),  # CVSS wins over the label
+        (Severity.MEDIUM, None, RiskContext(business_criticality=Criticality.CRITICAL), 4),
+        (Severity.MEDIUM, None,
+         RiskContext(data_classification=DataClassification.RESTRICTED), 4),
+        (Severity.MEDIUM, None, RiskContext(business_criticality=Criticality.LOW,
+                                            data_classification=DataClassification.PUBLIC), 2),
+        (Severity.CRITICAL, None, RiskContext(business_criticality=Criticality.CRITICAL), 5),
+        (Severity.INFO, None, RiskContext(business_criticality=Criticality.LOW,
+                                          data_classification=DataClassification.PUBLIC), 1),
+    ],
+)
+def test_impact_from_severity_and_business(
+    severity: Severity, cvss: float | None, context: RiskContext, impact: int
+) -> None:
+    finding = dependency("django", "CVE-2024-1", severity=severity, cvss_score=cvss)
+    assert score_finding(finding, context).impact == impact
+
+
+def test_unknown_severity_is_not_hidden() -> None:
+    score = score_finding(code("r", "a.py", "x", severity=Severity.UNKNOWN), MEDIUM_INTERNAL)
+    assert score.impact == 4
+    assert "severity unknown" in score.impact_reason
+    assert score.band == "high"
+
+
+def test_worked_example_from_the_readme() -> None:
+    finding = dependency("pyyaml", "CVE-2020-14343", severity=Severity.CRITICAL, cvss_score=9.8,
+                         known_exploited=True)
+    context = RiskContext(business_criticality=Criticality.HIGH)
+    score = score_finding(finding, context)
+    assert (score.probability, score.impact, score.score, score.band) == (5, 5, 25, "critical")
+    assert (score.likelihood_word, score.impact_word) == ("Almost certain", "Severe")
+    assert "KEV" in score.probability_reason and "CVSS 9.8" in score.impact_reason
+
+
+@pytest.mark.parametrize(("score", "band"), [(1, "low"), (4, "low"), (5, "medium"), (9, "medium"),
+                                             (10, "high"), (16, "high"), (20, "critical"),
+                                             (25, "critical")])
+def test_bands(score: int, band: str) -> None:
+    assert band_for(score) == band
+
+
+def test_expected_annual_loss_is_frequency_times_loss_range() -> None:
+    money = MoneyModel(currency="EUR", loss_per_impact={4: (10_000.0, 50_000.0)},
+                       annual_frequency_per_probability={3: 0.5})
+    loss = expected_annual_loss(probability=3, impact=4, money=money)
+    assert loss is not None and (loss.low, loss.high, loss.currency) == (5000.0, 25000.0, "EUR")
+    assert expected_annual_loss(probability=2, impact=4, money=money) is None
+    assert expected_annual_loss(probability=3, impact=4, money=None) is None
+
+
+def test_kev_due_date_wins_when_stricter_than_sla() -> None:
+    opened = datetime(2026, 1, 5, tzinfo=UTC)
+    kev = dependency("pyyaml", "CVE-1", known_exploited=True, kev_due_date=date(2026, 1, 9))
+    assert due_date_for(kev, opened_at=opened, sla_days=30) == date(2026, 1, 9)
+    assert due_date_for(kev, opened_at=opened, sla_days=2) == date(2026, 1, 7)
+    plain = dependency("pyyaml", "CVE-1")
+    assert due_date_for(plain, opened_at=opened, sla_days=30) == date(2026, 2, 4)
