@@ -142,11 +142,6 @@ class Rule(_Strict):
     description: str = ""
     match: MatchSpec = Field(default_factory=MatchSpec)
 
-    @property
-    def explanation(self) -> str:
-        """The reason shown to users: the description, else the name."""
-        return self.description.strip() or self.name
-
 
 class Ignore(_Strict):
     """A time-boxed suppression: it needs a reason, an owner and an expiry date."""
