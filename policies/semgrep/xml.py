@@ -1,0 +1,29 @@
+import xml.dom.minidom
+import xml.etree.ElementTree as ET
+import xml.sax
+
+import defusedxml.ElementTree
+from lxml import etree
+
+
+def parse(data: bytes, path: str) -> None:
+    # ruleid: python-xxe-lxml
+    parser = etree.XMLParser()
+    # ruleid: python-xxe-lxml
+    loud = etree.XMLParser(resolve_entities=True, no_network=False)
+    # ok: python-xxe-lxml
+    safe = etree.XMLParser(resolve_entities=False, no_network=True)
+    etree.fromstring(data, parser=safe)
+    # ruleid: python-xml-stdlib-untrusted
+    ET.fromstring(data)
+    # ruleid: python-xml-stdlib-untrusted
+    ET.parse(path)
+    # ruleid: python-xml-stdlib-untrusted
+    xml.dom.minidom.parseString(data)
+    # ruleid: python-xml-stdlib-untrusted
+    xml.sax.make_parser()
+    # ok: python-xml-stdlib-untrusted
+    defusedxml.ElementTree.fromstring(data)
+    # ok: python-xml-stdlib-untrusted
+    ET.tostring(ET.Element("root"))
+    return parser, loud
