@@ -2,7 +2,7 @@
 
 Detection never trusts the file name: SARIF has `version` and `runs`; semgrep JSON has a
 `results` list and an `errors` list; pip-audit JSON has a `dependencies` list (or, from old
-pip-audit versions, is a non-empty list of objects with `name`, `version` and `vulns`).
+pip-audit versions, is a non-empty list of objects with `name` and `vulns` or `skip_reason`).
 Anything else is refused (fail closed), including an empty list, which fits no format for sure.
 """
 
@@ -54,11 +54,14 @@ def detect_format(document: Any, *, source: str) -> str:
 
 
 def _is_bare_pip_audit_list(document: Any) -> bool:
+    """Old pip-audit: a list of `{name, version, vulns}` (or `{name, skip_reason}`) objects."""
     return (
         isinstance(document, list)
         and bool(document)
-        and all(isinstance(item, dict) and {"name", "version", "vulns"} <= item.keys()
-                for item in document)
+        and all(
+            isinstance(item, dict) and "name" in item and ("vulns" in item or "skip_reason" in item)
+            for item in document
+        )
     )
 
 
