@@ -78,7 +78,8 @@ def test_unknown_shapes_are_refused(document: object) -> None:
     ("name", "message"),
     [
         ("empty.json", r"empty.json: empty file$"),
-        ("truncated.json", r"truncated.json: invalid JSON at line 2 column 22: Unterminated string"),
+        ("truncated.json",
+         r"truncated.json: invalid JSON at line 2 column 22: Unterminated string"),
         ("unknown.json", r"unknown.json: unknown report format \(expected pip-audit JSON, "
                          r"semgrep JSON or SARIF 2.1.0\)$"),
         ("sarif-2.0.json", r"sarif-2.0.json: SARIF version '2.0.0' is not supported "
