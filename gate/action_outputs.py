@@ -157,11 +157,10 @@ def decide(
         return EXIT_BLOCK, (workflow_command("error", "riskgate: blocked by policy"),)
     if gate_exit == 0 and decision in ("pass", "warn"):
         return 0, ()
-    reason = (
-        f"riskgate: the gate failed (exit {gate_exit})"
-        if gate_exit not in (0, EXIT_BLOCK)
-        else f"riskgate: no usable verdict (exit {gate_exit}, decision {decision})"
-    )
+    if verdict is None:
+        reason = f"riskgate: the gate failed (exit {gate_exit}) and wrote no verdict"
+    else:
+        reason = f"riskgate: the gate failed (exit {gate_exit}, decision {decision})"
     if not fail_on_error:
         return 0, (workflow_command("warning", f"{reason}; fail-on-error is false"),)
     return (gate_exit if gate_exit > EXIT_BLOCK else EXIT_ERROR), (
