@@ -108,7 +108,7 @@ def test_owner_comes_from_the_finding_then_the_project_default(engine: Engine) -
 
 
 def test_hostile_and_huge_strings_are_stored_verbatim(engine: Engine) -> None:
-    hostile = "'); DROP TABLE risk_entry; -- <script>alert(1)</script> [bold]x[/] =cmd|' /C calc'!A0"
+    hostile = "'); DROP TABLE risk_entry; -- <script>alert(1)</script> [b]x[/] =cmd|' /C calc'!A0"
     huge = "A" * 200_000 + "\u202e\u0000end"
     path = "../../etc/passwd; rm -rf / $(id) `id` %s %n {0}"
     finding = code("rule.hostile", path, hostile, title=hostile + huge)
