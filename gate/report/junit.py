@@ -3,8 +3,9 @@
 Blocked findings are `<failure>`s. Warnings pass with the warning in `<system-out>`: a warning
 does not fail the gate, and `<skipped>` would wrongly tell a reader the check did not run.
 Ignored, existing (baseline) and passed findings are plain passed testcases. A failed scanner
-is an `<error>` testcase. ElementTree escapes every string; characters XML 1.0 forbids (most
-control characters) are removed first so the file always parses.
+is an `<error>` testcase, a skipped scanner a `<skipped>` one. ElementTree escapes every
+string; characters XML 1.0 forbids (most control characters) are removed first so the file
+always parses.
 """
 
 from __future__ import annotations
@@ -40,19 +41,24 @@ def _suite(name: str, items: list[EvaluatedFinding], run: ScannerRun | None) -> 
     suite = ET.Element("testsuite", name=xml_text(name))
     if run and run.duration_seconds is not None:
         suite.set("time", f"{run.duration_seconds:.3f}")
-    if run and run.status is ScannerStatus.FAILED:
-        suite.append(_scanner_error(run))
+    if run and run.status is not ScannerStatus.OK:
+        suite.append(_scanner_case(run))
     for item in items:
         suite.append(_case(item))
     _set_counts(suite, [suite])
     return suite
 
 
-def _scanner_error(run: ScannerRun) -> ET.Element:
+def _scanner_case(run: ScannerRun) -> ET.Element:
+    """A failed scanner is an `<error>`; a skipped one a `<skipped>` testcase."""
     case = ET.Element("testcase", name=xml_text(f"{run.name} run"), classname=xml_text(run.name))
-    message = xml_text(one_line(run.error or "scanner failed", limit=500))
-    error = ET.SubElement(case, "error", message=message, type="ScannerFailed")
-    error.text = xml_text(run.error or "scanner failed")
+    failed = run.status is ScannerStatus.FAILED
+    detail = run.error or ("scanner failed" if failed else "scanner skipped")
+    message = xml_text(one_line(detail, limit=500))
+    if failed:
+        ET.SubElement(case, "error", message=message, type="ScannerFailed").text = xml_text(detail)
+    else:
+        ET.SubElement(case, "skipped", message=message)
     return case
 
 
@@ -96,7 +102,7 @@ def _set_counts(element: ET.Element, suites: list[ET.Element]) -> None:
     element.set("tests", str(len(cases)))
     element.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
     element.set("errors", str(sum(1 for c in cases if c.find("error") is not None)))
-    element.set("skipped", "0")
+    element.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
 
 
 @dataclass(frozen=True)

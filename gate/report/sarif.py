@@ -79,21 +79,21 @@ def sarif_document(verdict: Verdict) -> dict[str, Any]:
 
 def _run(verdict: Verdict, *, name: str, scanner_run: ScannerRun | None) -> dict[str, Any]:
     items = [item for item in ordered(verdict.findings) if item.finding.scanner == name]
-    rule_ids = list(dict.fromkeys(item.finding.rule_id for item in items))
+    by_rule: dict[str, list[Finding]] = {}
+    for item in items:
+        by_rule.setdefault(item.finding.rule_id, []).append(item.finding)
+    rule_index = {rule_id: index for index, rule_id in enumerate(by_rule)}
     driver: dict[str, Any] = {"name": name}
     if scanner_run and scanner_run.version:
         driver["version"] = scanner_run.version
     if name in TOOL_URIS:
         driver["informationUri"] = TOOL_URIS[name]
-    driver["rules"] = [
-        _rule(rule_id, [i.finding for i in items if i.finding.rule_id == rule_id])
-        for rule_id in rule_ids
-    ]
+    driver["rules"] = [_rule(rule_id, findings) for rule_id, findings in by_rule.items()]
     run: dict[str, Any] = {"tool": {"driver": driver}}
     if scanner_run:
         run["invocations"] = [_invocation(scanner_run)]
     run["results"] = [
-        _result(item, rule_index=rule_ids.index(item.finding.rule_id), verdict=verdict)
+        _result(item, rule_index=rule_index[item.finding.rule_id], verdict=verdict)
         for item in items
     ]
     return run

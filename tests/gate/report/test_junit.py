@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from gate.models import Action, Decision, Verdict
+from gate.models import Action, Decision, ScannerRun, ScannerStatus, Verdict
 from gate.report.junit import render_junit, xml_text
 from tests.gate.report.verdicts import (
     HOSTILE,
@@ -67,3 +67,11 @@ def test_control_characters_are_removed_so_the_xml_parses() -> None:
     assert failure.get("message") == "bad  title"  # one line: \x0b\x0c became a space
     assert (failure.text or "").startswith("bad\x7f title\n")  # DEL is legal XML 1.0
     assert xml_text("ok\ttab\nline") == "ok\ttab\nline"
+
+
+def test_skipped_scanner_is_a_skipped_testcase() -> None:
+    run = ScannerRun(name="semgrep", status=ScannerStatus.SKIPPED, error="not selected")
+    suites = _suites(render_junit(Verdict(decision=Decision.PASS, scanners=(run,))))
+    skipped = suites["semgrep"].find("testcase/skipped")
+    assert skipped is not None and skipped.get("message") == "not selected"
+    assert suites["semgrep"].get("skipped") == "1"
