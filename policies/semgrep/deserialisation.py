@@ -48,6 +48,13 @@ def load_yaml(text: str) -> None:
     yaml.load(text, yaml.CSafeLoader)
     # ok: python-yaml-unsafe-load
     yaml.safe_load(text)
+    # ruleid: python-yaml-unsafe-load
+    yaml.load(text, yaml.FullLoader)
+    # ok: python-yaml-unsafe-load
+    yaml.load(text, Loader=yaml.CBaseLoader)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # ok: python-yaml-unsafe-load
+    yaml.load(text, Loader=loader)
 
 
 def other(blob: bytes) -> None:
