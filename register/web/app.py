@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gate import __version__
 from register.config import Settings
@@ -66,17 +67,28 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
-async def security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Strict headers on pages (no scripts at all); the OpenAPI UI keeps its own needs."""
-    response = await call_next(request)
-    path = request.url.path
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if not path.startswith(("/api/", "/docs", "/redoc", "/openapi.json")):
-        for name, value in PAGE_SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-    return response
+class SecurityHeadersMiddleware:
+    """Strict headers on pages (no scripts at all); the OpenAPI UI keeps what it needs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        strict = not path.startswith(("/api/", "/docs", "/redoc", "/openapi.json"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                for name, value in PAGE_SECURITY_HEADERS.items() if strict else ():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -101,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings, app.state.engine = settings, engine
     app.state.templates = make_templates()
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         SessionMiddleware, secret_key=signing_key(settings), session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE, same_site="lax", https_only=False,

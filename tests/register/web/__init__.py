@@ -1,0 +1,1 @@
+"""Tests of the register service (API, pages, CLI, upload client)."""
