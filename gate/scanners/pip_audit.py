@@ -65,10 +65,7 @@ class PipAuditScanner:
         with _service(target) as service_args:
             for manifest in manifests:
                 argv = [executable, *manifest_args(manifest), *_OUTPUT_ARGS, *service_args]
-                result = run_tool(
-                    NAME, argv, timeout=_remaining(deadline, target), cwd=target.root,
-                    env=target.extra_env,
-                )
+                result = _run_within(argv, deadline=deadline, target=target)
                 findings.extend(_findings_of(result, manifest=manifest, root=target.root))
         return ScanOutput(findings=findings, version=_version(executable))
 
@@ -153,11 +150,18 @@ def _service(target: ScanTarget) -> Iterator[list[str]]:
     yield ["--vulnerability-service", target.pip_audit_service]
 
 
-def _remaining(deadline: float, target: ScanTarget) -> float:
+def _run_within(argv: list[str], *, deadline: float, target: ScanTarget) -> ToolResult:
+    """Run one audit in what is left of the scanner's time budget (shared by all manifests)."""
+    timed_out = ScannerError(NAME, f"timed out after {target.timeout_seconds:g} s and was stopped")
     left = deadline - time.monotonic()
     if left <= 0:
-        raise ScannerError(NAME, f"timed out after {target.timeout_seconds:g} s and was stopped")
-    return left
+        raise timed_out
+    try:
+        return run_tool(NAME, argv, timeout=left, cwd=target.root, env=target.extra_env)
+    except ScannerError as exc:
+        if time.monotonic() >= deadline:
+            raise timed_out from exc
+        raise
 
 
 def _findings_of(result: ToolResult, *, manifest: Manifest, root: Path) -> list[Finding]:
