@@ -116,6 +116,7 @@ class _Context:
     runner_temp: Path
     event_name: str
     base_ref: str
+    action_path: Path
 
     def evaluate(self, expression: str) -> str:
         """The value of one `${{ }}` expression (only the forms action.yml uses)."""
@@ -124,7 +125,7 @@ class _Context:
         if match := STEP_OUTPUT.fullmatch(expression):
             return self.step_outputs.get(match.group(1), {}).get(match.group(2), "")
         known = {
-            "github.action_path": str(REPO_ROOT),
+            "github.action_path": str(self.action_path),
             "runner.temp": str(self.runner_temp),
             "runner.os": "Linux",
             "runner.arch": "X64",
@@ -149,18 +150,16 @@ def _declared_inputs(action: dict[str, Any], given: dict[str, str]) -> dict[str,
     return values | given
 
 
-def _base_env(
-    *, workspace: Path, runner_temp: Path, event_name: str, base_ref: str, job_env: dict[str, str]
-) -> dict[str, str]:
+def _base_env(context: _Context, *, workspace: Path, job_env: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(ISOLATED_PREFIXES)}
     env.update(
         CI="true",
         GITHUB_ACTIONS="true",
-        GITHUB_ACTION_PATH=str(REPO_ROOT),
+        GITHUB_ACTION_PATH=str(context.action_path),
         GITHUB_WORKSPACE=str(workspace),
-        GITHUB_EVENT_NAME=event_name,
-        GITHUB_BASE_REF=base_ref,
-        RUNNER_TEMP=str(runner_temp),
+        GITHUB_EVENT_NAME=context.event_name,
+        GITHUB_BASE_REF=context.base_ref,
+        RUNNER_TEMP=str(context.runner_temp),
         RUNNER_OS="Linux",
     )
     env.update(job_env)
@@ -214,23 +213,19 @@ def run_action(
     event_name: str = "push",
     base_ref: str = "",
     job_env: dict[str, str] | None = None,
+    action_path: Path = REPO_ROOT,
 ) -> ActionRun:
-    """Run action.yml's steps in `workspace`; returns every step's result and the outputs."""
-    action = load_action()
+    """Run the action at `action_path` in `workspace`; returns each step's result and outputs."""
+    action = load_action(action_path / "action.yml")
     context = _Context(
         inputs=_declared_inputs(action, inputs or {}),
         step_outputs={},
         runner_temp=runner_temp,
         event_name=event_name,
         base_ref=base_ref,
+        action_path=action_path,
     )
-    env = _base_env(
-        workspace=workspace,
-        runner_temp=runner_temp,
-        event_name=event_name,
-        base_ref=base_ref,
-        job_env=job_env or {},
-    )
+    env = _base_env(context, workspace=workspace, job_env=job_env or {})
     steps: list[StepRun] = []
     returncode = 0
     for index, step in enumerate(action["runs"]["steps"]):
