@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +239,37 @@ def test_errors_name_the_source_and_the_place(raw: bytes, message: str) -> None:
         parse_sarif(raw, root=PROJECT, source="x.sarif")
     assert "\n" not in str(caught.value)
     assert caught.value.exit_code == 2
+
+
+SHELL_RULE = """\
+rules:
+  - id: shell-true
+    pattern: subprocess.check_output(..., shell=True)
+    message: shell=True with user input
+    languages: [python]
+    severity: ERROR
+    metadata:
+      cwe: ["CWE-78: OS Command Injection"]
+"""
+
+
+@pytest.mark.semgrep
+def test_real_semgrep_sarif_is_imported(semgrep_bin: str, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    (tmp_path / "rule.yml").write_text(SHELL_RULE)
+    completed = subprocess.run(
+        [semgrep_bin, "--config", str(tmp_path / "rule.yml"), "--sarif", "--metrics=off",
+         "--disable-version-check", "--quiet", "."],
+        cwd=project, capture_output=True, check=True, timeout=300,
+        env={**os.environ, "SEMGREP_SEND_METRICS": "off"},
+    )
+    (finding,) = parse_sarif(completed.stdout, root=project, source="semgrep.sarif")
+    assert finding.scanner.startswith("Semgrep")
+    assert finding.rule_id.endswith("shell-true")
+    assert finding.severity is Severity.HIGH  # defaultConfiguration level error
+    assert finding.cwe == ("CWE-78",)
+    assert (finding.location.path, finding.location.start_line) == ("app/views.py", 19)
+    assert finding.fingerprint == code_fingerprint(
+        rule_id=finding.rule_id, path="app/views.py",
+        matched_code='return subprocess.check_output("ping -c 1 " + host, shell=True)')
