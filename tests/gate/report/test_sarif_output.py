@@ -207,3 +207,16 @@ def test_findings_of_unlisted_scanners_get_their_own_run() -> None:
     verdict = Verdict(decision=Decision.BLOCK, findings=findings)
     names = [run["tool"]["driver"]["name"] for run in sarif_document(verdict)["runs"]]
     assert names == ["CodeQL", "pip-audit"]
+
+
+@pytest.mark.shared
+def test_dependency_without_manifest_has_no_location_but_stays_valid(
+    validator: jsonschema.Draft7Validator,
+) -> None:
+    imported = dependency_finding(location=Location(package="jinja2", version="2.10"))
+    verdict = Verdict(decision=Decision.WARN, findings=(evaluated(imported, Action.WARN),))
+    document = sarif_document(verdict)
+    (result,) = _results(document)
+    assert "locations" not in result
+    assert result["message"]["text"].startswith("jinja2==2.10: ")
+    assert list(validator.iter_errors(document)) == []
