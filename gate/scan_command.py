@@ -6,6 +6,7 @@ Kept out of `gate.cli` so the click layer stays a thin list of options.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -78,7 +79,7 @@ def print_verdict(verdict: Verdict, fmt: str | None) -> None:
     """Print the verdict: the human table by default, or the format asked for."""
     if fmt in (None, "text"):
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        width = 120 if not sys.stdout.isatty() else click.get_terminal_size()[0]
+        width = shutil.get_terminal_size((120, 40)).columns if sys.stdout.isatty() else 120
         click.echo(render_text(verdict, color=color, width=width), nl=False)
         return
     text = render(fmt, verdict)
