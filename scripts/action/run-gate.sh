@@ -51,7 +51,7 @@ if [ -z "$baseline" ]; then
   esac
 fi
 
-args=(scan "$target" --no-progress "--json=$json" "--markdown=$markdown" "--sarif=$sarif"
+args=(scan --no-progress "--json=$json" "--markdown=$markdown" "--sarif=$sarif"
   "--github-annotations=$annotations")
 [ -z "${INPUT_POLICY:-}" ] || args+=("--policy=$INPUT_POLICY")
 [ -z "${INPUT_ADVISORIES:-}" ] || args+=("--advisories=$INPUT_ADVISORIES")
@@ -62,6 +62,9 @@ if [ -n "${INPUT_EXTRA_ARGS:-}" ]; then
   "$python_bin" -m gate.action_outputs split-args -- "$INPUT_EXTRA_ARGS" >"$work/extra-args"
   while IFS= read -r -d '' part; do args+=("$part"); done <"$work/extra-args"
 fi
+
+# The path goes last, after `--`, so that a path starting with `-` is never read as an option.
+args+=(-- "$target")
 
 # An empty upload-url must not reach the gate as an empty --upload.
 [ -n "${GATE_UPLOAD_URL:-}" ] || unset GATE_UPLOAD_URL
