@@ -263,7 +263,14 @@ def normalise_timestamp(value: str) -> str:
 
 
 def _record_files(root: Path) -> Iterator[Path]:
-    files = (p for p in root.rglob("*") if p.suffix.lower() in RECORD_SUFFIXES and p.is_file())
+    """Record files, skipping hidden ones (`.github/workflows/*.yml` in a database checkout)."""
+    files = (
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in RECORD_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.is_file()
+    )
     return iter(sorted(files))
 
 

@@ -133,6 +133,16 @@ def test_missing_or_empty_directory_is_a_config_error(tmp_path: Path) -> None:
         load_advisory_dir(tmp_path)
 
 
+def test_hidden_files_and_other_suffixes_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
+    (tmp_path / "vulns" / "pkg").mkdir(parents=True)
+    (tmp_path / "vulns" / "pkg" / "X-1.yaml").write_text("id: X-1\n")
+    (tmp_path / "vulns" / "pkg" / ".id-allocator").write_text("garbage: [\n")
+    (tmp_path / "LICENSE").write_text("text\n")
+    assert ids(load_advisory_dir(tmp_path).records) == ["X-1"]
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
