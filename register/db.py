@@ -138,6 +138,19 @@ def upgrade(url: str, revision: str = "head") -> str:
         engine.dispose()
 
 
+def downgrade(url: str, revision: str) -> str:
+    """Revert the migrations on `url` down to `revision` ("base" empties the schema)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), revision)
+        return current_revision(engine) or "base"
+    except SQLAlchemyError as exc:
+        raise unavailable(engine.url, exc) from exc
+    finally:
+        engine.dispose()
+
+
 def check_schema_current(engine: Engine) -> None:
     """Refuse a database whose schema is not at the head revision."""
     current, expected = current_revision(engine), head_revision()

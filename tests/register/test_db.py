@@ -1,0 +1,56 @@
+"""Migrations build the schema from empty, and an out-of-date schema is refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from gate.cli import cli
+from register.db import (
+    check_schema_current,
+    downgrade,
+    head_revision,
+    make_engine,
+    open_register,
+    upgrade,
+)
+from register.errors import DatabaseUnavailableError, SchemaOutOfDateError
+
+TABLES = {"project", "scan_run", "risk_entry", "risk_acceptance", "risk_event", "api_token"}
+
+
+def test_upgrade_from_empty_creates_every_table(database_url: str) -> None:
+    assert upgrade(database_url) == head_revision()
+    engine = make_engine(database_url)
+    assert set(sa.inspect(engine).get_table_names()) >= TABLES
+    check_schema_current(engine)
+    engine.dispose()
+
+
+def test_empty_or_old_schema_is_refused_with_the_fix(database_url: str) -> None:
+    with pytest.raises(SchemaOutOfDateError, match=r"revision none \(empty\).*gate db upgrade"):
+        open_register(database_url)
+    upgrade(database_url)
+    assert downgrade(database_url, "base") == "base"
+    with pytest.raises(SchemaOutOfDateError, match="run `gate db upgrade`"):
+        open_register(database_url)
+
+
+def test_cli_refuses_then_upgrades(database_url: str) -> None:
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["register", "list", "--database", database_url])
+    assert refused.exit_code == 2 and "run `gate db upgrade`" in refused.output
+    upgraded = runner.invoke(cli, ["db", "upgrade", "--database", database_url])
+    assert upgraded.exit_code == 0 and f"at revision {head_revision()}" in upgraded.output
+    current = runner.invoke(cli, ["db", "current", "--database", database_url])
+    assert f"revision {head_revision()}, expected {head_revision()}" in current.output
+
+
+def test_unreachable_database_is_exit_2_naming_it_without_password() -> None:
+    url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test"
+    with pytest.raises(DatabaseUnavailableError, match=r"127\.0\.0\.1:1/test unavailable") as exc:
+        open_register(url)
+    assert "s3cret" not in str(exc.value)
+    result = CliRunner().invoke(cli, ["register", "matrix", "--database", url])
+    assert result.exit_code == 2 and "s3cret" not in result.output
