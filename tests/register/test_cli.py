@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
