@@ -1,0 +1,431 @@
+"""semgrep adapter: run riskgate's rule pack (plus extra configs) and parse semgrep's JSON.
+
+A run is judged by its JSON, not only its exit code: exit codes other than 0 and 1, output
+that is not a complete semgrep report, and fatal entries of its `errors` array (an invalid
+rule, a config that could not be loaded) all raise `ScannerError` (fail closed). Errors that
+belong to one scanned file (a syntax error, a per-file timeout) are not fatal: semgrep scanned
+everything else, so they are counted and ignored.
+
+OSS semgrep reports the matched code and its fingerprint as "requires login", so the matched
+code is read back from the scanned file and fingerprinted with `code_fingerprint`, which keeps
+the fingerprint when the code is re-indented or moved to other lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from gate.config import bundled_semgrep_rules
+from gate.errors import ReportFormatError, ScannerError
+from gate.fingerprint import code_fingerprint
+from gate.models import Finding, FindingKind, Location, Severity
+from gate.scanners.interface import ScanOutput, ScanTarget
+from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
+
+NAME = "semgrep"
+PER_FILE_TIMEOUT = 30
+TITLE_LIMIT = 120
+SNIPPET_LIMIT = 1000
+MAX_SOURCE_BYTES = 5_000_000
+_OK_EXIT_CODES = (0, 1)
+_SEVERITY_OF_LEVEL = {
+    "CRITICAL": Severity.CRITICAL,
+    "ERROR": Severity.HIGH,
+    "HIGH": Severity.HIGH,
+    "WARNING": Severity.MEDIUM,
+    "MEDIUM": Severity.MEDIUM,
+    "INFO": Severity.LOW,
+    "LOW": Severity.LOW,
+}
+_SEVERITY_NAMES = frozenset(s.value for s in Severity)
+_CWE = re.compile(r"^\s*(?:CWE)?[-\s:]*(\d+)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_WHITESPACE = re.compile(r"\s+")
+
+
+class SemgrepScanner:
+    """Runs semgrep with riskgate's bundled rules and any extra configs of the target."""
+
+    name = NAME
+
+    def run(self, target: ScanTarget) -> ScanOutput:
+        """Scan `target.root`; `ScannerError` when semgrep is missing, fails, hangs or lies."""
+        executable = find_executable(NAME, setting="GATE_SEMGREP_BIN")
+        configs = config_args(target.semgrep_configs)
+        with tempfile.TemporaryDirectory(prefix="riskgate-semgrep-") as tmp:
+            result = run_tool(
+                NAME,
+                build_argv(executable, target=target, configs=configs),
+                timeout=target.timeout_seconds,
+                cwd=target.root,
+                env={**semgrep_env(Path(tmp)), **target.extra_env},
+            )
+        report = judge(result, root=target.root, rule_ids=known_rule_ids(configs))
+        return ScanOutput(findings=report.findings, version=report.version)
+
+    def parse(self, raw: bytes, *, root: Path) -> list[Finding]:
+        """Parse semgrep's JSON report (see `parse_semgrep`)."""
+        return parse_semgrep(raw, root=root)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SemgrepReport:
+    """What one semgrep JSON report holds, once checked: findings, version, skipped files."""
+
+    findings: list[Finding]
+    version: str | None = None
+    file_errors: int = 0
+
+
+@dataclass(kw_only=True)
+class _Sources:
+    """Reads matched lines back from the scanned files, each file once, never outside root."""
+
+    root: Path
+    cache: dict[str, bytes | None] = field(default_factory=dict)
+
+    def code(self, path: str, start: Any, end: Any) -> str | None:
+        """The whole source lines semgrep's match spans, or None when the file is unreadable.
+
+        Whole lines, not the exact match: a taint finding's match may be one variable name,
+        which would give two sinks of the same rule in one file the same fingerprint.
+        """
+        data = self._read(path)
+        if data is None:
+            return None
+        return _lines(data, _line(start), _line(end))
+
+    def _read(self, path: str) -> bytes | None:
+        if path not in self.cache:
+            self.cache[path] = _read_inside(self.root, path)
+        return self.cache[path]
+
+
+def build_argv(executable: str, *, target: ScanTarget, configs: Iterable[str]) -> list[str]:
+    """semgrep's command line; it runs in `target.root` and scans `.` (see `scan_root_args`)."""
+    argv = [executable, "scan", "--json", "--metrics=off", "--disable-version-check", "-j1"]
+    argv += ["--timeout", str(PER_FILE_TIMEOUT)]
+    for config in (str(bundled_semgrep_rules()), *configs):
+        argv += ["--config", config]
+    if target.baseline_ref:
+        argv += ["--baseline-commit", target.baseline_ref]
+    return [*argv, *scan_root_args(target.root)]
+
+
+def scan_root_args(root: Path) -> list[str]:
+    """Scan `.` (baseline mode needs a relative root), as its own project when nested in a repo.
+
+    Inside a git repository semgrep reads the `.semgrepignore` of the repository's top, which
+    may ignore the very folder we were asked to scan (riskgate ignores its own `examples/`).
+    A target below the top is therefore scanned with `--project-root .`: its own
+    `.semgrepignore` applies (and semgrep's defaults), but not its `.gitignore`.
+    """
+    resolved = root.resolve()
+    if (resolved / ".git").exists() or not any((p / ".git").exists() for p in resolved.parents):
+        return ["."]
+    return ["--project-root", ".", "."]
+
+
+def config_args(extra: Iterable[str]) -> list[str]:
+    """Extra configs as semgrep gets them: existing local paths made absolute (semgrep runs in
+    the target root), anything else (a registry id such as `p/python`) passed on unchanged."""
+    return [str(Path(c).resolve()) if Path(c).exists() else c for c in extra]
+
+
+def semgrep_env(tmp: Path) -> dict[str, str]:
+    """Environment that keeps semgrep offline and quiet: no version check, private settings."""
+    return {
+        "SEMGREP_ENABLE_VERSION_CHECK": "0",
+        "SEMGREP_SEND_METRICS": "off",
+        "SEMGREP_SETTINGS_FILE": str(tmp / "settings.yml"),
+        "SEMGREP_LOG_FILE": str(tmp / "semgrep.log"),
+    }
+
+
+def known_rule_ids(configs: Iterable[str]) -> frozenset[str]:
+    """Rule ids of the bundled pack and of every local config file or folder."""
+    ids: set[str] = set()
+    for config in (bundled_semgrep_rules(), *(Path(c) for c in configs)):
+        files = sorted(config.rglob("*.y*ml")) if config.is_dir() else [config]
+        for file in files:
+            ids.update(_rule_ids_in(file))
+    return frozenset(ids)
+
+
+def judge(result: ToolResult, *, root: Path, rule_ids: Collection[str] = ()) -> SemgrepReport:
+    """Turn a finished semgrep process into a report, or raise `ScannerError` (fail closed)."""
+    if result.returncode not in _OK_EXIT_CODES:
+        raise ScannerError(NAME, f"exited with code {result.returncode}: {_problem(result)}")
+    try:
+        return parse_report(result.stdout, root=root, rule_ids=rule_ids)
+    except ReportFormatError as exc:
+        raise ScannerError(NAME, f"{exc} (exit {result.returncode})") from exc
+
+
+def parse_semgrep(
+    raw: bytes, *, root: Path, source: str = "semgrep output", rule_ids: Collection[str] = ()
+) -> list[Finding]:
+    """Findings from a semgrep JSON report; paths are made relative to `root`.
+
+    `rule_ids` (the ids of the rules that ran, when known) lets a dotted rule id survive the
+    folder prefix semgrep adds. Raises `ReportFormatError` reading `<source>: ...` when the
+    report is not valid semgrep JSON or records a fatal error (an incomplete scan).
+    """
+    return parse_report(raw, root=root, source=source, rule_ids=rule_ids).findings
+
+
+def parse_report(
+    raw: bytes, *, root: Path, source: str = "semgrep output", rule_ids: Collection[str] = ()
+) -> SemgrepReport:
+    """Like `parse_semgrep`, also returning semgrep's version and the per-file error count."""
+    document = _load_json(raw, source)
+    errors = _errors(document, source)
+    fatal = [e for e in errors if is_fatal(e)]
+    if fatal:
+        raise ReportFormatError(f"{source}: semgrep failed: {describe_error(fatal[0])}")
+    results = document.get("results")
+    if not isinstance(results, list):
+        raise ReportFormatError(f"{source}: not a semgrep report (no 'results' list)")
+    sources = _Sources(root=root)
+    findings = [
+        _finding(item, sources=sources, rule_ids=rule_ids, where=f"{source}: result {index}")
+        for index, item in enumerate(results)
+    ]
+    version = document.get("version")
+    return SemgrepReport(
+        findings=findings,
+        version=version if isinstance(version, str) else None,
+        file_errors=len(errors),
+    )
+
+
+def is_fatal(error: Mapping[str, Any]) -> bool:
+    """An error aborts the scan unless it belongs to one target file (a `path`) or is a warning."""
+    return str(error.get("level", "error")).lower() == "error" and not error.get("path")
+
+
+def describe_error(error: Mapping[str, Any]) -> str:
+    """One line for a semgrep error entry: type, message and the rule file position if any."""
+    kind = error.get("type")
+    name = kind[0] if isinstance(kind, list) and kind else kind
+    text = error.get("short_msg") or error.get("message") or error.get("long_msg") or ""
+    line = f"{name}: {_one_line(str(text))}" if name else _one_line(str(text))
+    spans = error.get("spans")
+    if isinstance(spans, list) and spans and isinstance(spans[0], dict):
+        span = spans[0]
+        start = _mapping(span.get("start"))
+        line += f" ({span.get('file')}:{start.get('line', '?')})"
+    return line
+
+
+def normalise_rule_id(check_id: str, known: Collection[str] = ()) -> str:
+    """Strip the folder prefix semgrep puts before local rule ids.
+
+    The shortest dotted suffix that is a known rule id wins; otherwise the last component.
+    """
+    parts = check_id.split(".")
+    for start in range(len(parts) - 1, -1, -1):
+        candidate = ".".join(parts[start:])
+        if candidate in known:
+            return candidate
+    return parts[-1]
+
+
+def relative_path(path: str, root: Path) -> str:
+    """A report path relative to `root`, with forward slashes (absolute paths outside kept)."""
+    posix = path.replace("\\", "/")
+    candidate = Path(posix)
+    if candidate.is_absolute():
+        for base in (root, root.resolve()):
+            try:
+                return candidate.relative_to(base.absolute()).as_posix()
+            except ValueError:
+                continue
+        return posix
+    return PurePosixPath(posix).as_posix().removeprefix("./")
+
+
+def severity_of(metadata: Mapping[str, Any], level: object) -> Severity:
+    """`metadata.riskgate-severity` when valid, else semgrep's level, else `unknown`."""
+    ours = metadata.get("riskgate-severity")
+    if isinstance(ours, str) and ours.strip().lower() in _SEVERITY_NAMES:
+        return Severity(ours.strip().lower())
+    return _SEVERITY_OF_LEVEL.get(str(level).upper(), Severity.UNKNOWN)
+
+
+def normalise_cwe(values: object) -> tuple[str, ...]:
+    """`"CWE-89: ..."`, `"cwe-89"` or `89` (one or a list) become `("CWE-89",)`."""
+    found: list[str] = []
+    for value in _as_list(values):
+        match = _CWE.match(str(value))
+        if match and f"CWE-{match.group(1)}" not in found:
+            found.append(f"CWE-{match.group(1)}")
+    return tuple(found)
+
+
+def title_of(message: str, rule_id: str) -> str:
+    """The first sentence of the message, bounded; the rule id when there is no message."""
+    text = _one_line(message)
+    first = _SENTENCE_END.split(text, maxsplit=1)[0] if text else rule_id
+    return _bounded(first, TITLE_LIMIT)
+
+
+def _finding(
+    item: Any, *, sources: _Sources, rule_ids: Collection[str], where: str
+) -> Finding:
+    if not isinstance(item, dict):
+        raise ReportFormatError(f"{where}: expected an object")
+    check_id, raw_path = item.get("check_id"), item.get("path")
+    if not isinstance(check_id, str) or not check_id or not isinstance(raw_path, str):
+        raise ReportFormatError(f"{where}: needs a 'check_id' and a 'path'")
+    extra = _mapping(item.get("extra"))
+    metadata = _mapping(extra.get("metadata"))
+    rule_id = normalise_rule_id(check_id, rule_ids)
+    path = relative_path(raw_path, sources.root)
+    start, end = item.get("start"), item.get("end")
+    code = sources.code(path, start, end) or _reported_lines(extra)
+    message = _one_line(str(extra.get("message") or ""))
+    return Finding(
+        kind=FindingKind.CODE,
+        scanner=NAME,
+        rule_id=rule_id,
+        title=title_of(message, rule_id),
+        severity=severity_of(metadata, extra.get("severity")),
+        fingerprint=code_fingerprint(
+            rule_id=rule_id, path=path, matched_code=code or f"@line {_line(start)}"
+        ),
+        location=Location(path=path, start_line=_line(start), end_line=_line(end)),
+        message=message,
+        cwe=normalise_cwe(metadata.get("cwe")),
+        owasp=tuple(str(o) for o in _as_list(metadata.get("owasp"))),
+        snippet=_bounded(code, SNIPPET_LIMIT) if code else None,
+        help_url=_help_url(metadata),
+        confidence=_text(metadata.get("confidence")),
+    )
+
+
+def _load_json(raw: bytes, source: str) -> dict[str, Any]:
+    if not raw.strip():
+        raise ReportFormatError(f"{source}: not valid semgrep JSON: empty output")
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ReportFormatError(f"{source}: not valid semgrep JSON: not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        where = f"{source}: not valid semgrep JSON at line {exc.lineno} column {exc.colno}"
+        raise ReportFormatError(f"{where}: {exc.msg}") from exc
+    if not isinstance(document, dict):
+        raise ReportFormatError(f"{source}: not a semgrep report (expected a JSON object)")
+    return document
+
+
+def _errors(document: Mapping[str, Any], source: str) -> list[Mapping[str, Any]]:
+    errors = document.get("errors", [])
+    if not isinstance(errors, list):
+        raise ReportFormatError(f"{source}: not a semgrep report ('errors' is not a list)")
+    return [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+
+
+def _problem(result: ToolResult) -> str:
+    """The best one-line reason for a failed run: a fatal JSON error, else stderr's last line."""
+    try:
+        document = json.loads(result.stdout.decode("utf-8"))
+        errors = document.get("errors") if isinstance(document, dict) else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        errors = None
+    for error in errors if isinstance(errors, list) else ():
+        if isinstance(error, dict) and is_fatal(error):
+            return describe_error(error)
+    return last_line(result.stderr)
+
+
+def _rule_ids_in(file: Path) -> set[str]:
+    """Ids of the rules in one YAML config; unreadable files give none (semgrep reports them)."""
+    if file.suffix not in (".yml", ".yaml") or not file.is_file():
+        return set()
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return set()
+    rules = document.get("rules") if isinstance(document, dict) else None
+    if not isinstance(rules, list):
+        return set()
+    return {r["id"] for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)}
+
+
+def _read_inside(root: Path, path: str) -> bytes | None:
+    """The bytes of `root/path`, or None when it is missing, too big or outside `root`.
+
+    An imported report is untrusted: a path such as `../../etc/passwd` must never put another
+    file's content into a finding.
+    """
+    base = root.resolve()
+    try:
+        full = (base / path).resolve()
+        if not full.is_relative_to(base) or not full.is_file():
+            return None
+        if full.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        return full.read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
+def _lines(data: bytes, first: int | None, last: int | None) -> str | None:
+    if first is None:
+        return None
+    lines = data.decode("utf-8", "replace").splitlines()
+    stop = last if last is not None and last >= first else first
+    chosen = lines[first - 1 : stop]
+    return "\n".join(chosen) if chosen else None
+
+
+def _reported_lines(extra: Mapping[str, Any]) -> str | None:
+    lines = extra.get("lines")
+    if isinstance(lines, str) and lines.strip() and lines.strip() != "requires login":
+        return lines
+    return None
+
+
+def _help_url(metadata: Mapping[str, Any]) -> str | None:
+    for candidate in (*_as_list(metadata.get("references")), metadata.get("source")):
+        if isinstance(candidate, str) and candidate.startswith(("https://", "http://")):
+            return candidate
+    return None
+
+
+def _line(position: Any) -> int | None:
+    value = position.get("line") if isinstance(position, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_list(value: object) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def _one_line(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
