@@ -42,6 +42,20 @@ EVENT = RiskEvent.__table__  # type: ignore[attr-defined]
 ACTIVE = (EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value)
 # Columns a later sighting must not overwrite.
 _KEEP_ON_UPDATE = frozenset({"id", "project_id", "fingerprint", "first_seen"})
+_TEXT_KEYS = (
+    "scanner",
+    "rule_id",
+    "title",
+    "path",
+    "package",
+    "version",
+    "manifest",
+    "confidence",
+    "owner",
+    "branch",
+    "aliases",
+    "fix_versions",
+)
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
@@ -105,7 +119,7 @@ def record_run(
     findings = _unique_findings(verdict.findings)
     known = _known_entries(connection, project_id)
     rows, kinds = _entry_rows(findings, known, verdict=verdict, project_id=project_id)
-    ids = _upsert_entries(connection, rows)
+    ids = _upsert_entries(connection, rows, project_id)
     fixed = _auto_fix(connection, verdict, project_id=project_id) if _may_fix(verdict) else []
     _insert_events(connection, verdict, actor, ids=ids, kinds=kinds, fixed=fixed)
     counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in ("opened", "reopened")}
@@ -219,7 +233,7 @@ def _finding_row(
         probability=score.probability, impact=score.impact, money=context.money
     )
     where = finding.location
-    row = {
+    row: dict[str, Any] = {
         "project_id": project_id,
         "fingerprint": finding.fingerprint,
         "kind": finding.kind.value,
@@ -261,7 +275,12 @@ def _finding_row(
         "annual_loss_low": loss.low if loss else None,
         "annual_loss_high": loss.high if loss else None,
     }
-    return {key: _clean(value) for key, value in row.items()}
+    for key in _TEXT_KEYS:
+        value = row[key]
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            row[key] = _clean(value)
+    return row
 
 
 def _clean(value: Any) -> Any:
@@ -296,11 +315,12 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _upsert_entries(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+def _upsert_entries(
+    connection: Connection, rows: list[dict[str, Any]], project_id: int
+) -> dict[str, int]:
     """Insert or update every entry in bulk; returns fingerprint → entry id."""
     if not rows:
         return {}
-    ids: dict[str, int] = {}
     statement = _insert(connection)(ENTRY)
     excluded = statement.excluded
     updates = {
@@ -312,10 +332,11 @@ def _upsert_entries(connection: Connection, rows: list[dict[str, Any]]) -> dict[
     }
     statement = statement.on_conflict_do_update(
         index_elements=["project_id", "fingerprint"], set_=updates
-    ).returning(ENTRY.c.fingerprint, ENTRY.c.id)
+    )
     for chunk in _chunks(rows, 20_000):
-        ids.update(connection.execute(statement, list(chunk)).all())
-    return ids
+        connection.execute(statement, list(chunk))
+    query = sa.select(ENTRY.c.fingerprint, ENTRY.c.id).where(ENTRY.c.project_id == project_id)
+    return dict(connection.execute(query).all())
 
 
 def _may_fix(verdict: Verdict) -> bool:
