@@ -165,7 +165,7 @@ def judge(result: ToolResult, *, root: Path, rule_ids: Collection[str] = ()) -> 
     if result.returncode not in _OK_EXIT_CODES:
         raise ScannerError(NAME, f"exited with code {result.returncode}: {_problem(result)}")
     try:
-        return parse_report(result.stdout, root=root, rule_ids=rule_ids)
+        return parse_report(result.stdout, root=root, source="stdout", rule_ids=rule_ids)
     except ReportFormatError as exc:
         raise ScannerError(NAME, f"{exc} (exit {result.returncode})") from exc
 
@@ -229,13 +229,18 @@ def describe_error(error: Mapping[str, Any]) -> str:
 def normalise_rule_id(check_id: str, known: Collection[str] = ()) -> str:
     """Strip the folder prefix semgrep puts before local rule ids.
 
-    The shortest dotted suffix that is a known rule id wins; otherwise the last component.
+    The shortest dotted suffix that is a known rule id wins. Otherwise a registry-style id
+    (`python.lang.security.audit.x.x`: rules path, file and id, the last two alike) is kept
+    whole, as semgrep's registry and documentation name it; anything else becomes its last
+    dotted component (`policies.semgrep.python-sql-injection` -> `python-sql-injection`).
     """
     parts = check_id.split(".")
     for start in range(len(parts) - 1, -1, -1):
         candidate = ".".join(parts[start:])
         if candidate in known:
             return candidate
+    if len(parts) > 2 and parts[-1] == parts[-2]:
+        return check_id
     return parts[-1]
 
 
