@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from gate.models import DEFAULT_SLA_DAYS, RiskContext, Severity
+from gate.models import DEFAULT_SLA_DAYS, MoneyModel, RiskContext, Severity
 from register import queries
 from register.recording import record_verdict_in
 from tests.register.factories import T0, dependency, verdict
@@ -52,3 +52,18 @@ def test_matrix_counts_active_entries_by_probability_and_impact(engine: Engine) 
     assert matrix[4][4] == 2 and matrix[1][1] == 1 and matrix[3][2] == 1
     assert sum(map(sum, matrix)) == 4 and everything[4][4] == 3
     assert {(s.name, s.open, s.critical) for s in summaries} == {("pay", 4, 2), ("other", 1, 1)}
+
+
+def test_expected_annual_loss_per_risk_and_per_project(engine: Engine) -> None:
+    money = MoneyModel(currency="EUR", loss_per_impact={5: (200_000.0, 1_000_000.0)},
+                       annual_frequency_per_probability={5: 0.5})
+    context = RiskContext(money=money)
+    kev = [dependency(p, f"CVE-{p}", severity=Severity.CRITICAL, known_exploited=True)
+           for p in ("a", "b")]
+    record_verdict_in(engine, verdict(kev, run_id="money", context=context))
+    with Session(engine) as session:
+        entries, _ = queries.list_entries(session)
+        (summary,) = queries.project_summaries(session)
+    assert {(e.annual_loss_low, e.annual_loss_high) for e in entries} == {(100_000.0, 500_000.0)}
+    assert (summary.annual_loss_low, summary.annual_loss_high, summary.currency) == (
+        200_000.0, 1_000_000.0, "EUR")
