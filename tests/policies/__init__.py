@@ -1,0 +1,1 @@
+"""Tests of the bundled policies and semgrep rules."""
