@@ -89,10 +89,11 @@ def find_manifests(target: ScanTarget) -> list[Manifest]:
 
 def manifest_args(manifest: Manifest) -> list[str]:
     """pip-audit's input arguments: `--no-deps --disable-pip` only when everything is pinned."""
+    path = manifest.path.absolute()  # pip-audit runs in the target: a relative path would miss
     if manifest.is_project:
-        return [str(manifest.path)]
-    args = ["-r", str(manifest.path)]
-    return [*args, "--no-deps", "--disable-pip"] if is_fully_pinned(manifest.path) else args
+        return [str(path)]
+    args = ["-r", str(path)]
+    return [*args, "--no-deps", "--disable-pip"] if is_fully_pinned(path) else args
 
 
 def is_fully_pinned(path: Path) -> bool:
