@@ -47,7 +47,7 @@ _SEVERITY_OF_LEVEL = {
 }
 _SEVERITY_NAMES = frozenset(s.value for s in Severity)
 _CWE = re.compile(r"^\s*(?:CWE)?[-\s:]*(\d+)\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -277,9 +277,9 @@ def normalise_cwe(values: object) -> tuple[str, ...]:
 
 
 def title_of(message: str, rule_id: str) -> str:
-    """The first sentence of the message, bounded; the rule id when there is no message."""
+    """The first sentence (or `;` clause) of the message, bounded; else the rule id."""
     text = _one_line(message)
-    first = _SENTENCE_END.split(text, maxsplit=1)[0] if text else rule_id
+    first = _SENTENCE_END.split(text, maxsplit=1)[0].removesuffix(";") if text else rule_id
     return _bounded(first, TITLE_LIMIT)
 
 

@@ -172,6 +172,7 @@ def test_cwe_and_title_normalisation() -> None:
     assert normalise_cwe(["CWE-89: SQL Injection", "cwe-89", 79, "no id"]) == ("CWE-89", "CWE-79")
     assert normalise_cwe(None) == ()
     assert title_of("First. Second.", "r") == "First."
+    assert title_of("A clause; and more. Then.", "r") == "A clause"
     assert title_of("", "rule-x") == "rule-x"
     assert len(title_of("word " * 100, "r")) == 120
 
