@@ -116,13 +116,13 @@ class Action(StrEnum):
     WARN = "warn"
     IGNORE = "ignore"
     EXISTING = "existing"
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
 
 
 class Decision(StrEnum):
     """The verdict a pipeline acts on."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
     WARN = "warn"
     BLOCK = "block"
     ERROR = "error"
