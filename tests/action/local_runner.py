@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,8 +170,7 @@ def _base_env(context: _Context, *, workspace: Path, job_env: dict[str, str]) ->
 def _run_step(
     step: dict[str, Any], *, index: int, env: dict[str, str], context: _Context, workspace: Path
 ) -> StepRun:
-    step_dir = context.runner_temp / f"_step{index}"
-    step_dir.mkdir()
+    step_dir = Path(tempfile.mkdtemp(prefix=f"_step{index}-", dir=context.runner_temp))
     script = step_dir / "script.sh"
     script.write_text(step["run"], encoding="utf-8")
     output_file, summary_file = step_dir / "output", step_dir / "summary"
