@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from register.models import RiskEntryPublic, RiskEventPublic, Role
 
 TEXT_LIMIT = 2000
+MAX_ID = 2**31 - 1  # database integer ids
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A database id.")]
 NAME_LIMIT = 200
 
 

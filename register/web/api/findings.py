@@ -17,6 +17,7 @@ from register.web.schemas import (
     FindingDetail,
     FindingPage,
     ReasonRequest,
+    RowId,
 )
 
 router = APIRouter(prefix="/findings", tags=["findings"])
@@ -51,7 +52,7 @@ def list_findings(
 
 
 @router.get("/{entry_id}", response_model=FindingDetail)
-def get_finding(entry_id: int, session: SessionDep, _: ApiViewer) -> FindingDetail:
+def get_finding(entry_id: RowId, session: SessionDep, _: ApiViewer) -> FindingDetail:
     """One finding with its scoring reasons and event log."""
     entry = queries.get_entry(session, entry_id=entry_id)
     if entry is None:
@@ -68,7 +69,7 @@ def _public(session: SessionDep, entry_id: int) -> RiskEntryPublic:
 
 @router.post("/{entry_id}/assign", response_model=RiskEntryPublic)
 def assign_finding(
-    entry_id: int, body: AssignRequest, session: SessionDep, who: ApiTriager
+    entry_id: RowId, body: AssignRequest, session: SessionDep, who: ApiTriager
 ) -> RiskEntryPublic:
     """Give a finding an owner (logged)."""
     triage.assign(session, entry_id=entry_id, owner=body.owner, actor=who.actor,
@@ -78,7 +79,7 @@ def assign_finding(
 
 @router.post("/{entry_id}/accept", response_model=RiskEntryPublic)
 def accept_finding(
-    entry_id: int, body: AcceptRequest, session: SessionDep, who: ApiTriager
+    entry_id: RowId, body: AcceptRequest, session: SessionDep, who: ApiTriager
 ) -> RiskEntryPublic:
     """Accept a finding's risk until a date, with a justification (logged)."""
     triage.accept(session, entry_id=entry_id, reason=body.reason, until=body.expires_on,
@@ -88,7 +89,7 @@ def accept_finding(
 
 @router.post("/{entry_id}/false-positive", response_model=RiskEntryPublic)
 def mark_false_positive(
-    entry_id: int, body: ReasonRequest, session: SessionDep, who: ApiTriager
+    entry_id: RowId, body: ReasonRequest, session: SessionDep, who: ApiTriager
 ) -> RiskEntryPublic:
     """Close a finding as a false positive (logged)."""
     triage.mark_false_positive(session, entry_id=entry_id, actor=who.actor, reason=body.reason)
@@ -97,7 +98,7 @@ def mark_false_positive(
 
 @router.post("/{entry_id}/reopen", response_model=RiskEntryPublic)
 def reopen_finding(
-    entry_id: int, body: ReasonRequest, session: SessionDep, who: ApiTriager
+    entry_id: RowId, body: ReasonRequest, session: SessionDep, who: ApiTriager
 ) -> RiskEntryPublic:
     """Open a closed or accepted finding again (logged)."""
     triage.reopen(session, entry_id=entry_id, actor=who.actor, reason=body.reason)

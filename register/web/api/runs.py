@@ -12,6 +12,7 @@ from register.models import ScanRunPublic
 from register.recording import record_run
 from register.web.deps import ApiViewer, SessionDep, Uploader
 from register.web.schemas import RunRecorded
+from register.web.validation import refuse_unstorable
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 ProjectQuery = Annotated[str | None, Query(max_length=200, min_length=1)]
@@ -26,6 +27,7 @@ def post_run(
     project: ProjectQuery = None,
 ) -> RunRecorded:
     """Record a gate verdict (idempotent per run_id: a repeat answers 200 and changes nothing)."""
+    refuse_unstorable(verdict)
     result = record_run(session, verdict, project=project, actor=who.actor)
     if result.already_recorded:
         response.status_code = 200

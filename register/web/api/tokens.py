@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from register.web.deps import ApiAdmin, SessionDep
-from register.web.schemas import TokenCreate, TokenCreated, TokenPublic
+from register.web.schemas import RowId, TokenCreate, TokenCreated, TokenPublic
 from register.web.tokens import create_token, list_tokens, revoke_token
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
@@ -25,6 +25,6 @@ def post_token(body: TokenCreate, session: SessionDep, _: ApiAdmin) -> TokenCrea
 
 
 @router.delete("/{token_id}", response_model=TokenPublic)
-def delete_token(token_id: int, session: SessionDep, _: ApiAdmin) -> TokenPublic:
+def delete_token(token_id: RowId, session: SessionDep, _: ApiAdmin) -> TokenPublic:
     """Revoke a token; it stops working at once."""
     return TokenPublic.model_validate(revoke_token(session, token_id), from_attributes=True)

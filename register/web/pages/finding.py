@@ -11,13 +11,16 @@ from register import queries
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
 from register.web.present import finding_detail
+from register.web.schemas import RowId
 from register.web.wording import due_phrase, what_phrase
 
 router = APIRouter()
 
 
 @router.get("/findings/{entry_id}")
-def finding_page(entry_id: int, request: Request, session: SessionDep, who: PageViewer) -> Response:
+def finding_page(
+    entry_id: RowId, request: Request, session: SessionDep, who: PageViewer
+) -> Response:
     """The finding page."""
     entry = queries.get_entry(session, entry_id=entry_id)
     if entry is None:

@@ -16,6 +16,7 @@ from register.errors import RegisterInputError
 from register.web.deps import PageTriager, PageViewer, SessionDep
 from register.web.pages.render import CsrfChecked, flash, local_path, redirect, render
 from register.web.present import project_names
+from register.web.schemas import RowId
 from register.web.wording import due_phrase
 
 router = APIRouter()
@@ -93,7 +94,7 @@ TextField = Annotated[str, Form(max_length=2000)]
 
 @router.post("/findings/{entry_id}/assign", dependencies=[CsrfChecked])
 def assign_form(
-    entry_id: int, request: Request, session: SessionDep, who: PageTriager,
+    entry_id: RowId, request: Request, session: SessionDep, who: PageTriager,
     owner: TextField = "", reason: TextField = "", next: TextField = "/triage",
 ) -> Response:
     """Assign from a form."""
@@ -104,7 +105,7 @@ def assign_form(
 
 @router.post("/findings/{entry_id}/accept", dependencies=[CsrfChecked])
 def accept_form(
-    entry_id: int, request: Request, session: SessionDep, who: PageTriager,
+    entry_id: RowId, request: Request, session: SessionDep, who: PageTriager,
     reason: TextField = "", until: Annotated[date | None, Form()] = None,
     next: TextField = "/triage",
 ) -> Response:
@@ -117,7 +118,7 @@ def accept_form(
 
 @router.post("/findings/{entry_id}/false-positive", dependencies=[CsrfChecked])
 def false_positive_form(
-    entry_id: int, request: Request, session: SessionDep, who: PageTriager,
+    entry_id: RowId, request: Request, session: SessionDep, who: PageTriager,
     reason: TextField = "", next: TextField = "/triage",
 ) -> Response:
     """Mark a false positive from a form (reason required)."""
@@ -128,7 +129,7 @@ def false_positive_form(
 
 @router.post("/findings/{entry_id}/reopen", dependencies=[CsrfChecked])
 def reopen_form(
-    entry_id: int, request: Request, session: SessionDep, who: PageTriager,
+    entry_id: RowId, request: Request, session: SessionDep, who: PageTriager,
     reason: TextField = "", next: TextField = "/triage",
 ) -> Response:
     """Reopen from a form (reason required)."""
