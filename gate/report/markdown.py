@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gate.models import Action, Decision, EvaluatedFinding, Severity, Verdict
+from gate.models import Action, Decision, EvaluatedFinding, Finding, Severity, Verdict
 from gate.report._common import decision_label, fix_text, one_line, ordered
 
 GITHUB_SUMMARY_LIMIT = 1_000_000  # bytes; GitHub refuses step summaries over 1 MiB
@@ -102,13 +102,19 @@ def _row(item: EvaluatedFinding) -> str:
     cells = (
         item.action.value.upper(),
         finding.severity.value,
-        escape_markdown(finding.rule_id, limit=100),
+        escape_markdown(_id_text(finding), limit=100),
         escape_markdown(finding.title, limit=200),
         escape_markdown(finding.location.display(), limit=150),
         escape_markdown(fix_text(finding), limit=100),
         "KEV" if finding.known_exploited else "",
     )
     return "| " + " | ".join(cells) + " |\n"
+
+
+def _id_text(finding: Finding) -> str:
+    """The rule or advisory id, with its CVE alias: people search advisories by CVE."""
+    cve = next((alias for alias in finding.aliases if alias.startswith("CVE-")), None)
+    return f"{finding.rule_id} ({cve})" if cve and cve != finding.rule_id else finding.rule_id
 
 
 def _tail(verdict: Verdict) -> str:

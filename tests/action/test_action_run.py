@@ -94,7 +94,7 @@ def test_vulnerable_app_summary_names_the_decision_and_salt(blocked_run: ActionR
     summary = blocked_run.step("gate").summary
     assert "riskgate: block" in summary.splitlines()[0].lower()
     assert "salt" in summary
-    assert "CVE-2020-11651" in summary or "PYSEC-2020-102" in summary
+    assert "PYSEC-2020-102 (CVE-2020-11651)" in summary
 
 
 def test_vulnerable_app_writes_sarif_where_the_output_says(blocked_run: ActionRun) -> None:

@@ -21,7 +21,7 @@ def test_summary_has_heading_reasons_counts_and_actionable_rows() -> None:
     assert "1 unknown" in text
     rows = _table_rows(text)
     assert len(rows) == 3  # block and warn only
-    assert rows[0].startswith("| BLOCK | critical | GHSA-h5c8-rqwp-cp95 |")
+    assert rows[0].startswith("| BLOCK | critical | GHSA-h5c8-rqwp-cp95 (CVE-2023-32681) |")
     assert rows[0].endswith("| upgrade to 2.11.3 | KEV |")
     assert "Expired ignore python.exec (owner alice, expired 2024-01-31)" in text
 
