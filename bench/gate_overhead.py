@@ -21,8 +21,9 @@ from pathlib import Path
 
 from gate.advisories.osv import load_advisory_dir
 from gate.advisories.server import serve_advisories
-from gate.config import bundled_semgrep_rules
+from gate.scanners.interface import ScanTarget
 from gate.scanners.process import find_executable
+from gate.scanners.semgrep import build_argv, semgrep_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,19 +40,12 @@ def timed(label: str, action: Callable[[], int], repeat: int) -> float:
 
 
 def semgrep_alone(target: Path) -> int:
-    """semgrep with the gate's flags and rule pack."""
+    """semgrep exactly as the gate runs it: same argv, environment and working directory."""
+    scan_target = ScanTarget(root=target.resolve())
+    executable = find_executable("semgrep", setting="GATE_SEMGREP_BIN")
     with tempfile.TemporaryDirectory() as tmp:
-        env_settings = {
-            "SEMGREP_ENABLE_VERSION_CHECK": "0",
-            "SEMGREP_SETTINGS_FILE": f"{tmp}/settings.yml",
-            "SEMGREP_LOG_FILE": f"{tmp}/semgrep.log",
-        }
-        argv = [
-            find_executable("semgrep", setting="GATE_SEMGREP_BIN"),
-            "scan", "--json", "--metrics=off", "--disable-version-check", "-j1",
-            "--config", str(bundled_semgrep_rules()), str(target),
-        ]
-        return _run(argv, env_settings)
+        argv = build_argv(executable, target=scan_target, configs=[])
+        return _run(argv, semgrep_env(Path(tmp)), cwd=scan_target.root)
 
 
 def pip_audit_alone(target: Path, advisories: Path) -> int:
@@ -77,9 +71,9 @@ def gate_scan(target: Path, advisories: Path) -> int:
     return _run(argv, {})
 
 
-def _run(argv: list[str], env: dict[str, str]) -> int:
+def _run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> int:
     completed = subprocess.run(
-        argv, env={**os.environ, **env}, capture_output=True, check=False
+        argv, env={**os.environ, **env}, cwd=cwd, capture_output=True, check=False
     )
     return completed.returncode
 

@@ -12,8 +12,11 @@ pip-audit reports no severity; enrichment takes it from advisory records, never 
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import json
 import re
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,7 +179,14 @@ def _findings_of(result: ToolResult, *, manifest: Manifest, root: Path) -> list[
 
 
 def _version(executable: str) -> str | None:
-    """pip-audit's version, or None when it will not say (the audit itself already worked)."""
+    """pip-audit's version, or None when it will not say (the audit itself already worked).
+
+    When the executable is the one installed beside our own Python, its package metadata says
+    the version without starting another interpreter.
+    """
+    if Path(executable).parent == Path(sys.executable).parent:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version("pip-audit")
     try:
         result = run_tool(NAME, [executable, "--version"], timeout=30)
     except ScannerError:
