@@ -86,7 +86,7 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
 @click.option("--timeout", type=float, help="Per-scanner timeout in seconds.")
 @click.option("--project", help="Project name for the register (default: directory name).")
 @click.option("--format", "stdout_format", type=click.Choice(REPORT_OPTIONS),
-              help="What to print (default: text on a terminal, else text too).")
+              help="What to print on standard output (default: the human table).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write JSON verdict.")
 @click.option("--sarif", "sarif_out", type=click.Path(path_type=Path), help="Write SARIF 2.1.0.")
 @click.option("--markdown", "markdown_out", type=click.Path(path_type=Path),
