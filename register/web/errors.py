@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -90,6 +91,13 @@ async def _register_error(request: Request, exc: Exception) -> Response:
     return _render(request, status_for(exc), str(exc))
 
 
+async def _data_error(request: Request, exc: Exception) -> Response:
+    # A backstop: input the validators let through but the database refuses is the
+    # caller's mistake (422), not a server error.
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return _render(request, 422, f"the database refused a value: {lines[0] if lines else exc}")
+
+
 async def _login_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequiredError)  # noqa: S101 - registered for this type
     return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
@@ -101,3 +109,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RegisterError, _register_error)
     app.add_exception_handler(LoginRequiredError, _login_required)
+    app.add_exception_handler(DataError, _data_error)

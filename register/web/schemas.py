@@ -6,13 +6,23 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from register.models import RiskEntryPublic, RiskEventPublic, Role
 
 TEXT_LIMIT = 2000
 MAX_ID = 2**31 - 1  # database integer ids
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A database id.")]
+
+
+def no_nul(value: str) -> str:
+    """Refuse NUL characters: PostgreSQL text cannot store them."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(no_nul)]
 NAME_LIMIT = 200
 
 
@@ -41,22 +51,22 @@ class FindingDetail(BaseModel):
 class AssignRequest(_Request):
     """Give an entry an owner."""
 
-    owner: str = Field(min_length=1, max_length=NAME_LIMIT)
-    reason: str | None = Field(default=None, max_length=TEXT_LIMIT)
+    owner: Text = Field(min_length=1, max_length=NAME_LIMIT)
+    reason: Text | None = Field(default=None, max_length=TEXT_LIMIT)
 
 
 class AcceptRequest(_Request):
     """Accept a risk until a date, with a justification; the approver defaults to the caller."""
 
-    reason: str = Field(min_length=1, max_length=TEXT_LIMIT)
+    reason: Text = Field(min_length=1, max_length=TEXT_LIMIT)
     expires_on: date
-    approver: str | None = Field(default=None, max_length=NAME_LIMIT)
+    approver: Text | None = Field(default=None, max_length=NAME_LIMIT)
 
 
 class ReasonRequest(_Request):
     """A triage action that needs only a reason (false positive, reopen)."""
 
-    reason: str = Field(min_length=1, max_length=TEXT_LIMIT)
+    reason: Text = Field(min_length=1, max_length=TEXT_LIMIT)
 
 
 class MttpRowPublic(BaseModel):
@@ -114,7 +124,7 @@ class ProjectPublic(BaseModel):
 class TokenCreate(_Request):
     """A new API token's name and role."""
 
-    name: str = Field(min_length=1, max_length=NAME_LIMIT)
+    name: Text = Field(min_length=1, max_length=NAME_LIMIT)
     role: Role
 
 

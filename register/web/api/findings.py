@@ -18,6 +18,7 @@ from register.web.schemas import (
     FindingPage,
     ReasonRequest,
     RowId,
+    Text,
 )
 
 router = APIRouter(prefix="/findings", tags=["findings"])
@@ -32,9 +33,9 @@ MAX_PAGE = 500
 def list_findings(
     session: SessionDep,
     _: ApiViewer,
-    project: Annotated[str | None, Query(max_length=200)] = None,
+    project: Annotated[Text | None, Query(max_length=200)] = None,
     status: Status | None = None,
-    owner: Annotated[str | None, Query(max_length=200)] = None,
+    owner: Annotated[Text | None, Query(max_length=200)] = None,
     severity: Severity | None = None,
     overdue: bool | None = None,
     sort: Sort = "score",

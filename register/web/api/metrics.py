@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 
 from register.web.deps import ApiViewer, SessionDep
 from register.web.present import matrix_public, mttp_public
-from register.web.schemas import MatrixPublic, MttpPublic
+from register.web.schemas import MatrixPublic, MttpPublic, Text
 
 router = APIRouter(tags=["metrics"])
-ProjectQuery = Annotated[str | None, Query(max_length=200, description="One project's name.")]
+ProjectQuery = Annotated[Text | None, Query(max_length=200, description="One project's name.")]
 
 
 @router.get("/matrix", response_model=MatrixPublic)

@@ -11,11 +11,11 @@ from register import queries
 from register.models import ScanRunPublic
 from register.recording import record_run
 from register.web.deps import ApiViewer, SessionDep, Uploader
-from register.web.schemas import RunRecorded
+from register.web.schemas import RunRecorded, Text
 from register.web.validation import refuse_unstorable
 
 router = APIRouter(prefix="/runs", tags=["runs"])
-ProjectQuery = Annotated[str | None, Query(max_length=200, min_length=1)]
+ProjectQuery = Annotated[Text | None, Query(max_length=200, min_length=1)]
 
 
 @router.post("", response_model=RunRecorded, status_code=201)

@@ -13,7 +13,7 @@ from register.web.charts import line_chart
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
 from register.web.present import mttp_public
-from register.web.schemas import MttpPublic
+from register.web.schemas import MttpPublic, Text
 
 router = APIRouter()
 
@@ -36,7 +36,7 @@ def mttp_page(
     request: Request,
     session: SessionDep,
     who: PageViewer,
-    project: Annotated[str | None, Query(max_length=200)] = None,
+    project: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> Response:
     """Time to patch by severity and month, with SLA compliance."""
     project = project or None

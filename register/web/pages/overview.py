@@ -15,6 +15,7 @@ from register.scoring import band_for
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
 from register.web.present import matrix_public, mttp_public, project_names
+from register.web.schemas import Text
 from register.web.wording import risk_sentence
 
 router = APIRouter()
@@ -79,7 +80,7 @@ def overview(
     request: Request,
     session: SessionDep,
     who: PageViewer,
-    project: Annotated[str | None, Query(max_length=200)] = None,
+    project: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> Response:
     """The overview for executives, for all projects or one."""
     project = project or None

@@ -43,6 +43,8 @@ def local_path(candidate: str | None, default: str = "/") -> str:
     """`candidate` if it is a path on this site (no scheme, host or `//`), else `default`."""
     if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
         return default
+    if any(ord(char) < 32 or ord(char) == 127 for char in candidate):
+        return default
     parts = urlsplit(candidate)
     if parts.scheme or parts.netloc or "\\" in candidate:
         return default

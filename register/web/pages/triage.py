@@ -16,7 +16,7 @@ from register.errors import RegisterInputError
 from register.web.deps import PageTriager, PageViewer, SessionDep
 from register.web.pages.render import CsrfChecked, flash, local_path, redirect, render
 from register.web.present import project_names
-from register.web.schemas import RowId
+from register.web.schemas import RowId, Text
 from register.web.wording import due_phrase
 
 router = APIRouter()
@@ -28,8 +28,8 @@ class TriageFilters(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    project: str | None = Field(default=None, max_length=200)
-    owner: str | None = Field(default=None, max_length=200)
+    project: Text | None = Field(default=None, max_length=200)
+    owner: Text | None = Field(default=None, max_length=200)
     severity: Literal["critical", "high", "medium", "low", "info", "unknown"] | None = None
     status: Literal["open", "accepted", "fixed", "false_positive", "all"] = "open"
     overdue: Literal["yes", "no"] | None = None
@@ -89,7 +89,7 @@ def _act(request: Request, next_path: str, action: Callable[[], object], done: s
     return redirect(local_path(next_path, "/triage"))
 
 
-TextField = Annotated[str, Form(max_length=2000)]
+TextField = Annotated[Text, Form(max_length=2000)]
 
 
 @router.post("/findings/{entry_id}/assign", dependencies=[CsrfChecked])

@@ -256,3 +256,14 @@ def test_openapi_document_lists_the_api(client: TestClient) -> None:
     assert {"/api/v1/runs", "/api/v1/findings", "/api/v1/findings/{entry_id}",
             "/api/v1/metrics/mttp", "/api/v1/matrix", "/api/v1/projects"} <= paths
     assert "/login" not in paths
+
+
+def test_nul_characters_are_refused_not_stored(client: TestClient, tokens: dict[str, str]) -> None:
+    hostile = code("rule.nul", "a.py", "x()", title="bad\x00title")
+
+    upload = post_verdict(client, verdict([hostile], run_id="nul"), tokens["uploader"])
+    query = client.get("/api/v1/findings?owner=a%00b", headers=bearer(tokens["viewer"]))
+
+    assert upload.status_code == 422
+    assert upload.json()["detail"].startswith("invalid verdict: findings.0.finding.title contains")
+    assert query.status_code == 422 and "NUL" in query.json()["detail"]

@@ -1,0 +1,92 @@
+"""`gate scan --upload`: the client against a real uvicorn on loopback, retries, spool, replay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from gate.upload import UploadAuthError, replay_uploads, runs_endpoint, upload_verdict
+from register.db import session_scope
+from register.models import Role
+from register.web.tokens import create_token
+from tests.register.factories import example_findings, verdict
+from tests.register.web.live import free_port, live_server
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture()
+def uploader(engine: Engine) -> str:
+    """An uploader token in the test database."""
+    with session_scope(engine) as session:
+        return create_token(session, name="ci", role=Role.UPLOADER)[1]
+
+
+def recorded_runs(base_url: str, engine: Engine) -> list[str]:
+    with session_scope(engine) as session:
+        admin = create_token(session, name="check", role=Role.ADMIN)[1]
+    response = httpx.get(f"{base_url}/api/v1/runs", headers={"Authorization": f"Bearer {admin}"})
+    return [run["run_id"] for run in response.json()]
+
+
+def test_runs_endpoint_accepts_a_base_url_or_the_endpoint() -> None:
+    assert runs_endpoint("http://h:1/") == "http://h:1/api/v1/runs"
+    assert runs_endpoint("http://h:1/api/v1/runs") == "http://h:1/api/v1/runs"
+
+
+@SQLITE_ONLY
+def test_upload_to_a_running_service(
+    database_url: str, engine: Engine, uploader: str, tmp_path: Path
+) -> None:
+    run = verdict(example_findings(), run_id="upload-1")
+    with live_server(database_url) as base_url:
+        outcome = upload_verdict(run, url=base_url, token=uploader, spool_dir=tmp_path / "spool")
+        runs = recorded_runs(base_url, engine)
+
+    assert outcome.uploaded and outcome.status_code == 201 and outcome.attempts == 1
+    assert runs == ["upload-1"]
+    assert not (tmp_path / "spool").exists()
+
+
+@SQLITE_ONLY
+def test_wrong_token_is_a_configuration_error_not_a_spool(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    with live_server(database_url) as base_url, pytest.raises(UploadAuthError) as error:
+        upload_verdict(verdict([], run_id="x"), url=base_url, token="rg_wrong",
+                       spool_dir=tmp_path / "spool", backoff_seconds=0.01)
+
+    assert "HTTP 401" in str(error.value) and "rg_wrong" not in str(error.value)
+    assert not (tmp_path / "spool").exists()
+
+
+@SQLITE_ONLY
+def test_service_down_spools_without_the_token_then_replay_sends_it(
+    database_url: str, engine: Engine, uploader: str, tmp_path: Path
+) -> None:
+    port, spool = free_port(), tmp_path / "spool"
+    run = verdict(example_findings(), run_id="offline-1")
+
+    outcome = upload_verdict(run, url=f"http://127.0.0.1:{port}", token=uploader, spool_dir=spool,
+                             attempts=3, backoff_seconds=0.01)
+
+    assert not outcome.uploaded and outcome.attempts == 3
+    assert outcome.spooled_to is not None and outcome.spooled_to.parent == spool
+    text = outcome.spooled_to.read_text()
+    assert uploader not in text
+    assert json.loads(text)["destination"] == f"http://127.0.0.1:{port}/api/v1/runs"
+    assert "gate register replay" in outcome.message
+
+    still_down = replay_uploads(spool, token=uploader, attempts=1, backoff_seconds=0.01)
+    assert [r.uploaded for r in still_down] == [False] and outcome.spooled_to.exists()
+
+    with live_server(database_url, port=port) as base_url:
+        replayed = replay_uploads(spool, token=uploader, backoff_seconds=0.01)
+        runs = recorded_runs(base_url, engine)
+
+    assert [(r.run_id, r.uploaded) for r in replayed] == [("offline-1", True)]
+    assert runs == ["offline-1"] and list(spool.glob("*.json")) == []
