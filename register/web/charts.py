@@ -82,7 +82,8 @@ def _axes(frame: Frame, categories: Sequence[str], top: float, y_label: str) -> 
 
 
 def _series(
-    frame: Frame, *, values: Sequence[float | None], top: float, colour: str, name: str
+    frame: Frame, *, values: Sequence[float | None], top: float, colour: str, name: str,
+    dashed: bool = False,
 ) -> str:
     count = len(values)
     points = [
@@ -94,7 +95,8 @@ def _series(
         "</circle>"
         for x, y in points
     )
-    line = f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
+    dash = ' stroke-dasharray="6 4"' if dashed else ""
+    line = f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>'
     return (line if len(points) > 1 else "") + dots
 
 
@@ -127,7 +129,9 @@ def line_chart(
     ]
     for index, (name, row) in enumerate(series.items()):
         colour = PALETTE[index % len(PALETTE)]
-        parts.append(_series(frame, values=row, top=top, colour=colour, name=name))
+        parts.append(
+            _series(frame, values=row, top=top, colour=colour, name=name, dashed=index % 2 == 1)
+        )
     parts.extend(_legend(frame, list(series)))
     if not values:
         parts.append(

@@ -1,0 +1,144 @@
+"""A person's session in a real browser: log in, read the heat map, triage, stay safe from XSS.
+
+Debian's chromium (never a downloaded build) via Playwright, against uvicorn on loopback
+serving a SQLite register seeded by recording real verdicts. Screenshots of the overview and
+MTTP pages go to test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from gate.models import RiskContext, Severity
+from register.db import make_engine, session_scope, upgrade
+from register.models import Role
+from register.queries import risk_matrix
+from register.recording import record_run
+from register.web.tokens import create_token
+from tests.conftest import REPO_ROOT, require
+from tests.register.factories import T0, code, dependency, example_findings, verdict
+from tests.register.web.live import live_server
+
+pytestmark = pytest.mark.browser
+XSS = "<script>alert(1)</script>"
+SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium, if installed."""
+    found = shutil.which("chromium") or "/usr/bin/chromium"
+    return found if Path(found).is_file() else None
+
+
+def seed(engine: Engine) -> str:
+    """Record a few months of runs of two projects; returns a triager token."""
+    money = {"currency": "EUR", "loss_per_impact": {i: (1000.0 * i, 5000.0 * i) for i in range(1, 6)},
+             "annual_frequency_per_probability": {p: 0.1 * p for p in range(1, 6)}}
+    context = RiskContext(money=money, default_owner="payments")  # type: ignore[arg-type]
+    flask = dependency("flask", "CVE-2023-30861", severity=Severity.HIGH)
+    xss = code("rule.xss", "web/render.py", "render(x)", title=XSS, severity=Severity.HIGH)
+    runs = [
+        verdict([*example_findings(), flask, xss], run_id="p1", project="payments-api",
+                context=context),
+        verdict([flask, xss], run_id="p2", project="payments-api", context=context,
+                at=T0 + timedelta(days=40)),
+        verdict([code("rule.y", "b.py", "y()")], run_id="s1", project="shop"),
+        verdict([], run_id="s2", project="shop", at=T0 + timedelta(days=70)),
+    ]
+    with session_scope(engine) as session:
+        for run in runs:
+            record_run(session, run)
+        return create_token(session, name="champion", role=Role.TRIAGER)[1]
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A seeded SQLite register served by uvicorn."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'register.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    token = seed(engine)
+    with live_server(url) as base_url:
+        yield {"url": base_url, "token": token, "engine": engine}
+    engine.dispose()
+
+
+@pytest.fixture()
+def page(register: dict[str, Any]) -> Iterator[Any]:
+    """A logged-in chromium page that records any dialog."""
+    executable = chromium_path()
+    require(executable is not None, "Debian's chromium is not installed (/usr/bin/chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        tab = context.new_page()
+        tab.dialogs = []
+        tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+        tab.goto(f"{register['url']}/")
+        tab.fill("#token", register["token"])
+        tab.click("button[type=submit]")
+        tab.wait_for_url(f"{register['url']}/")
+        yield tab
+        browser.close()
+
+
+def test_overview_matrix_matches_the_database(page: Any, register: dict[str, Any]) -> None:
+    with session_scope(register["engine"]) as session:
+        expected = risk_matrix(session)
+
+    cells = page.locator("#risk-matrix td")
+    shown = {(int(cells.nth(i).get_attribute("data-likelihood")),
+              int(cells.nth(i).get_attribute("data-impact"))): int(cells.nth(i).inner_text())
+             for i in range(cells.count())}
+
+    assert len(shown) == 25
+    assert shown == {(p, i): expected[p - 1][i - 1] for p in range(1, 6) for i in range(1, 6)}
+    top = page.locator("ol.risks").inner_text()
+    assert "payments-api: high-severity flaw in a dependency in flask 1.0" in top
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
+
+
+def test_mttp_page_draws_the_chart(page: Any, register: dict[str, Any]) -> None:
+    page.goto(f"{register['url']}/mttp")
+
+    assert page.locator("svg.chart polyline").count() >= 1
+    assert page.locator("#mttp-months tbody tr").count() >= 2
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "mttp.png"), full_page=True)
+
+
+def test_xss_title_is_text_and_no_dialog_fires(page: Any, register: dict[str, Any]) -> None:
+    page.goto(f"{register['url']}/triage?project=payments-api")
+    link = page.get_by_role("link", name=XSS)
+
+    assert link.count() == 1
+    link.click()
+    assert page.locator("#finding-title").inner_text() == XSS
+    assert page.locator("script").count() == 0
+    assert page.dialogs == []
+
+
+def test_triage_a_finding_and_see_the_event(page: Any, register: dict[str, Any]) -> None:
+    page.goto(f"{register['url']}/triage?project=payments-api&sort=score")
+    row = page.locator("#queue tbody tr").first
+    title = row.locator("td.title a").inner_text()
+
+    row.locator("input[name=owner]").fill("appsec-oncall")
+    row.get_by_role("button", name="Assign").click()
+
+    assert "assigned to appsec-oncall" in page.locator(".flash").inner_text()
+    page.get_by_role("link", name=title).first.click()
+    events = page.locator("#events").inner_text()
+    assert "assigned" in events and "owner payments -> appsec-oncall" in events
+    assert "champion" in events
