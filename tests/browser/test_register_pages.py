@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from gate.models import RiskContext, Severity
+from gate.models import MoneyModel, RiskContext, Severity
 from register.db import make_engine, session_scope, upgrade
 from register.models import Role
 from register.queries import risk_matrix
@@ -41,9 +41,11 @@ def chromium_path() -> str | None:
 
 def seed(engine: Engine) -> str:
     """Record a few months of runs of two projects; returns a triager token."""
-    money = {"currency": "EUR", "loss_per_impact": {i: (1000.0 * i, 5000.0 * i) for i in range(1, 6)},
-             "annual_frequency_per_probability": {p: 0.1 * p for p in range(1, 6)}}
-    context = RiskContext(money=money, default_owner="payments")  # type: ignore[arg-type]
+    money = MoneyModel(
+        currency="EUR", loss_per_impact={i: (1000.0 * i, 5000.0 * i) for i in range(1, 6)},
+        annual_frequency_per_probability={p: 0.1 * p for p in range(1, 6)},
+    )
+    context = RiskContext(money=money, default_owner="payments")
     flask = dependency("flask", "CVE-2023-30861", severity=Severity.HIGH)
     xss = code("rule.xss", "web/render.py", "render(x)", title=XSS, severity=Severity.HIGH)
     runs = [
