@@ -38,6 +38,12 @@ def current_branch(root: Path) -> str | None:
     return None if branch in (None, "HEAD") else branch
 
 
+def repository_prefix(root: Path) -> str | None:
+    """Where `root` sits in its repository ('' at the top, 'services/api' below it)."""
+    prefix = _git(root, "rev-parse", "--show-prefix")
+    return None if prefix is None else prefix.rstrip("/")
+
+
 @contextmanager
 def checkout_ref(root: Path, ref: str) -> Iterator[Path]:
     """Yield a temporary checkout of `ref` in the same relative place as `root` in its repo."""

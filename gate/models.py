@@ -248,6 +248,7 @@ class Verdict(_Frozen):
     baseline_ref: str | None = None
     project: str | None = None
     target: str | None = None
+    source_root: str | None = None
     commit: str | None = None
     branch: str | None = None
     policy_name: str | None = None

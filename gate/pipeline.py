@@ -20,7 +20,7 @@ from gate.advisories.kev import KevCatalog, load_kev
 from gate.advisories.osv import AdvisoryIndex, load_advisory_dir
 from gate.config import GateConfig
 from gate.errors import ConfigError, GateError
-from gate.gitinfo import checkout_ref, current_branch, current_commit
+from gate.gitinfo import checkout_ref, current_branch, current_commit, repository_prefix
 from gate.models import Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
 from gate.policy.evaluate import evaluate
 from gate.policy.load import load_policy
@@ -84,6 +84,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
         update={
             "project": config.project or policy.asset.name or root.resolve().name,
             "target": str(config.target),
+            "source_root": repository_prefix(root) or None,
             "commit": config.commit or current_commit(root),
             "branch": config.branch or current_branch(root),
             "scope": scan_scope(config, names, collected.runs),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 
 from gate.models import Action, EvaluatedFinding, Finding, Severity, Verdict
 
@@ -47,9 +48,16 @@ def one_line(text: str, *, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def finding_file(finding: Finding) -> str | None:
-    """The file a finding points at: its path, or the manifest of a dependency."""
-    return finding.location.path or finding.location.manifest
+def finding_file(finding: Finding, *, source_root: str | None = None) -> str | None:
+    """The file a finding points at: its path, or the manifest of a dependency.
+
+    With `source_root` (the scanned directory relative to the repository's top) a relative
+    path is made relative to the repository, as GitHub's annotations and code scanning expect.
+    """
+    path = finding.location.path or finding.location.manifest
+    if not path or not source_root or PurePosixPath(path.replace("\\", "/")).is_absolute():
+        return path
+    return f"{source_root.strip('/')}/{path}"
 
 
 def fix_text(finding: Finding) -> str:

@@ -44,8 +44,11 @@ def render_github(verdict: Verdict) -> str:
     errors = [_scanner_command(run) for run in verdict.scanners
               if run.status is ScannerStatus.FAILED]
     items = ordered(verdict.findings)
-    errors += [_finding_command("error", item) for item in items if item.action is Action.BLOCK]
-    warnings = [_finding_command("warning", item) for item in items if item.action is Action.WARN]
+    root = verdict.source_root
+    blocked = [item for item in items if item.action is Action.BLOCK]
+    warned = [item for item in items if item.action is Action.WARN]
+    errors += [_finding_command("error", item, root) for item in blocked]
+    warnings = [_finding_command("warning", item, root) for item in warned]
     lines = errors[:MAX_PER_LEVEL] + warnings[:MAX_PER_LEVEL]
     omitted = max(0, len(errors) - MAX_PER_LEVEL) + max(0, len(warnings) - MAX_PER_LEVEL)
     if omitted:
@@ -64,9 +67,9 @@ def _scanner_command(run: ScannerRun) -> str:
                    title=f"riskgate: scanner {run.name} failed")
 
 
-def _finding_command(level: str, item: EvaluatedFinding) -> str:
+def _finding_command(level: str, item: EvaluatedFinding, source_root: str | None) -> str:
     finding = item.finding
-    path = finding_file(finding)
+    path = finding_file(finding, source_root=source_root)
     start = finding.location.start_line if path else None
     end = finding.location.end_line if start and finding.location.end_line else None
     title = f"{finding.severity.value} {finding.rule_id}: {one_line(finding.title, limit=150)}"

@@ -200,7 +200,7 @@ def _result(item: EvaluatedFinding, *, rule_index: int, verdict: Verdict) -> dic
         "ruleIndex": rule_index,
         "level": _LEVEL.get(item.action, "note"),
         "message": {"text": _message(finding)},
-        "locations": _locations(finding, target=verdict.target),
+        "locations": _locations(finding, verdict=verdict),
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": _result_properties(item),
     }
@@ -244,11 +244,12 @@ def _result_properties(item: EvaluatedFinding) -> dict[str, Any]:
     return properties
 
 
-def _locations(finding: Finding, *, target: str | None) -> list[dict[str, Any]]:
-    path = finding_file(finding)
+def _locations(finding: Finding, *, verdict: Verdict) -> list[dict[str, Any]]:
+    path = finding_file(finding, source_root=verdict.source_root)
     if not path:
         return []
-    physical: dict[str, Any] = {"artifactLocation": artifact_location(path, target=target)}
+    location = artifact_location(path, target=verdict.target)
+    physical: dict[str, Any] = {"artifactLocation": location}
     region = _region(finding)
     if region:
         physical["region"] = region
