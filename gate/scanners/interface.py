@@ -19,7 +19,6 @@ class ScanTarget:
     advisories_dir: Path | None = None
     pip_audit_service: str = "osv"
     semgrep_configs: tuple[str, ...] = ()
-    baseline_ref: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
 

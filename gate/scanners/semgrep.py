@@ -115,13 +115,11 @@ def build_argv(executable: str, *, target: ScanTarget, configs: Iterable[str]) -
     argv += ["--timeout", str(PER_FILE_TIMEOUT)]
     for config in (str(bundled_semgrep_rules()), *configs):
         argv += ["--config", config]
-    if target.baseline_ref:
-        argv += ["--baseline-commit", target.baseline_ref]
     return [*argv, *scan_root_args(target.root)]
 
 
 def scan_root_args(root: Path) -> list[str]:
-    """Scan `.` (baseline mode needs a relative root), as its own project when nested in a repo.
+    """Scan `.` (paths come out relative to the root), as its own project when nested in a repo.
 
     Inside a git repository semgrep reads the `.semgrepignore` of the repository's top, which
     may ignore the very folder we were asked to scan (riskgate ignores its own `examples/`).

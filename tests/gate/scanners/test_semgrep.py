@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -281,22 +280,6 @@ def test_real_scan_with_an_invalid_config_fails_closed(semgrep_env: str, tmp_pat
     assert "invalid.yml:2" in message and "\n" not in message
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                   cwd=root, check=True, capture_output=True)
-
-
-@pytest.mark.semgrep
-def test_baseline_reports_only_new_findings(semgrep_env: str, tmp_path: Path) -> None:
-    _git(tmp_path, "init", "-q")
-    (tmp_path / "a.py").write_text("import os\nos.system(old)\n")
-    _git(tmp_path, "add", "a.py")
-    _git(tmp_path, "commit", "-qm", "old")
-    (tmp_path / "a.py").write_text("import os\nos.system(old)\nos.popen(new)\n")
-    _git(tmp_path, "commit", "-qam", "new")
-    assert _scan(tmp_path, baseline_ref="HEAD~1") == [("python-os-command-injection", "a.py", 3)]
-
-
 # --- failures with fake executables ---------------------------------------------------------
 
 
@@ -363,8 +346,7 @@ def test_command_line_and_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     extra = tmp_path / "extra.yml"
     extra.write_text("rules: []\n")
     monkeypatch.chdir(tmp_path)
-    target = ScanTarget(root=project, semgrep_configs=("extra.yml", "p/python"),
-                        baseline_ref="origin/main")
+    target = ScanTarget(root=project, semgrep_configs=("extra.yml", "p/python"))
     output = SemgrepScanner().run(target)
     lines = log.read_text().splitlines()
     assert output.findings == [] and output.version == "9.9"
@@ -373,6 +355,5 @@ def test_command_line_and_environment(tmp_path: Path, monkeypatch: pytest.Monkey
                           "--timeout", str(PER_FILE_TIMEOUT), "--config"]
     args = " ".join(lines[1:])
     assert f"--config {bundled_semgrep_rules()} --config {extra} --config p/python" in args
-    assert "--baseline-commit origin/main" in args
     assert "SEMGREP_ENABLE_VERSION_CHECK=0" in lines
     assert any(line.startswith("SEMGREP_SETTINGS_FILE=") for line in lines)
