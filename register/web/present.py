@@ -32,6 +32,11 @@ def project_names(session: Session, project_ids: Iterable[int]) -> dict[int, str
     return {int(pid): name for pid, name in rows if pid is not None}
 
 
+def all_project_names(session: Session) -> list[str]:
+    """Every project's name, sorted (for pickers; no aggregation)."""
+    return list(session.exec(select(Project.name).order_by(col(Project.name))).all())
+
+
 def entries_public(session: Session, entries: list[RiskEntry]) -> list[RiskEntryPublic]:
     """Public shapes of entries, with their project names."""
     names = project_names(session, (e.project_id for e in entries))

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
-from register import queries
 from register.web.charts import line_chart
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
-from register.web.present import mttp_public
+from register.web.present import all_project_names, mttp_public
 from register.web.schemas import MttpPublic, Text
 
 router = APIRouter()
@@ -43,7 +42,7 @@ def mttp_page(
     report = mttp_public(session, project=project)
     context = {
         "project": project,
-        "projects": [s.name for s in queries.project_summaries(session)],
+        "projects": all_project_names(session),
         "report": report,
         "chart": mttp_chart(report),
         "active": "mttp",

@@ -15,7 +15,7 @@ from register import queries, triage
 from register.errors import RegisterInputError
 from register.web.deps import PageTriager, PageViewer, SessionDep
 from register.web.pages.render import CsrfChecked, flash, local_path, redirect, render
-from register.web.present import project_names
+from register.web.present import all_project_names, project_names
 from register.web.schemas import RowId, Text
 from register.web.wording import due_phrase
 
@@ -72,7 +72,7 @@ def triage_queue(
     context = {
         "filters": filters, "rows": rows, "total": total, "page_size": PAGE_SIZE,
         "pages": max(1, -(-total // PAGE_SIZE)), "active": "triage",
-        "projects": [s.name for s in queries.project_summaries(session)],
+        "projects": all_project_names(session),
         "here": f"/triage?{filters.query()}", "default_until": today + timedelta(days=30),
         "can_triage": who.role.value in ("triager", "admin"),
     }
