@@ -236,6 +236,12 @@ def _sla_rows(session: Session, *, by_severity: bool, project: str | None) -> li
     ]
 
 
+def sla_compliance(session: Session, *, project: str | None = None) -> SlaRow:
+    """Fixed entries and how many were fixed by their deadline (without the MTTP medians)."""
+    overall = _sla_rows(session, by_severity=False, project=project)
+    return overall[0] if overall else SlaRow(group="all", fixed=0, within_sla=0)
+
+
 def mttp(session: Session, *, project: str | None = None) -> MttpReport:
     """Mean and median days from first seen to fixed, by severity and by month, plus SLA."""
     dialect = session.get_bind().dialect.name
