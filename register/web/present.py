@@ -91,6 +91,11 @@ def mttp_public(session: Session, *, project: str | None) -> MttpPublic:
     )
 
 
+def sla_public(session: Session, *, project: str | None) -> SlaPublic:
+    """SLA compliance of fixed entries."""
+    return _sla(queries.sla_compliance(session, project=project))
+
+
 def projects_public(session: Session) -> list[ProjectPublic]:
     """Every project's summary."""
     return [ProjectPublic.model_validate(s, from_attributes=True)

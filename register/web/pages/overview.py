@@ -14,7 +14,7 @@ from register.queries import ProjectSummary
 from register.scoring import band_for
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
-from register.web.present import matrix_public, mttp_public, project_names
+from register.web.present import matrix_public, project_names, sla_public
 from register.web.schemas import Text
 from register.web.wording import risk_sentence
 
@@ -95,7 +95,7 @@ def overview(
         "rows": heat_rows(matrix.counts),
         "matrix": matrix,
         "top": top_risk_lines(session, project=project),
-        "sla": mttp_public(session, project=project).sla_overall,
+        "sla": sla_public(session, project=project),
         "active": "overview",
     }
     return render(request, "overview.html", context, principal=who)
