@@ -20,6 +20,7 @@ from gate.pipeline import run_gate
 from gate.progress import LineProgress, LiveProgress, ProgressSink
 from gate.report import render
 from gate.report.text import render_text
+from gate.spool import spool_verdict
 
 FILE_OPTIONS = {
     "json_out": "json",
@@ -47,8 +48,8 @@ def execute_scan(options: dict[str, Any]) -> int:
         verdict = run_gate(config, progress=sink)
     write_reports(verdict, options)
     print_verdict(verdict, options.get("stdout_format"))
-    send_to_register(verdict, options)
-    return verdict.exit_code
+    register_code = send_to_register(verdict, options)
+    return verdict.exit_code or register_code
 
 
 def write_reports(verdict: Verdict, options: dict[str, Any]) -> None:
@@ -86,18 +87,32 @@ def print_verdict(verdict: Verdict, fmt: str | None) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
 
-def send_to_register(verdict: Verdict, options: dict[str, Any]) -> None:
-    """Record locally and/or upload; failures spool the run and never change the exit code."""
+def send_to_register(verdict: Verdict, options: dict[str, Any]) -> int:
+    """Record locally and/or upload; return 0, or the exit code of a refused upload.
+
+    An unreachable database or service spools the run and changes nothing; a service that
+    refuses the upload (bad token, rejected body) spools it too, and the refusal's exit code
+    is used when the verdict itself passed, so a misconfigured pipeline does not stay green.
+    """
     spool_dir = Path(os.environ.get("GATE_SPOOL_DIR", DEFAULT_SPOOL_DIR))
     if options.get("record"):
         from gate.recording_sink import record_verdict
 
         outcome = record_verdict(verdict, database_url=options.get("database"), spool_dir=spool_dir)
         click.echo(f"gate: register: {outcome.message}", err=True)
-    if options.get("upload_url"):
-        from gate.upload import upload_verdict
+    if not options.get("upload_url"):
+        return 0
+    from gate.upload import runs_endpoint, upload_verdict
 
-        uploaded = upload_verdict(
-            verdict, url=options["upload_url"], token=options["token"], spool_dir=spool_dir
+    url = options["upload_url"]
+    try:
+        uploaded = upload_verdict(verdict, url=url, token=options["token"], spool_dir=spool_dir)
+    except GateError as exc:
+        path = spool_verdict(
+            verdict, spool_dir=spool_dir, destination=runs_endpoint(url), kind="upload",
+            reason=str(exc),
         )
-        click.echo(f"gate: upload: {uploaded.message}", err=True)
+        click.echo(f"gate: upload: error: {exc}; spooled to {path}", err=True)
+        return exc.exit_code
+    click.echo(f"gate: upload: {uploaded.message}", err=True)
+    return 0

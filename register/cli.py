@@ -27,6 +27,7 @@ from sqlmodel import Session
 from gate.cli import handle_errors
 from gate.models import Verdict
 from gate.spool import pending, read_spooled
+from gate.upload import replay_uploads
 from register import queries, triage
 from register.config import load_settings
 from register.db import current_revision, head_revision, make_engine, open_register, safe_url
@@ -167,16 +168,31 @@ def record(files: tuple[Path, ...], project: str | None, database: str | None, a
     help="Spool directory (default: .riskgate/spool).",
 )
 @database_option
+@click.option("--token", envvar="GATE_TOKEN", help="API token for spooled uploads.")
 @actor_option
 @handle_errors
-def replay(spool_dir: Path | None, database: str | None, actor: str) -> None:
-    """Record runs spooled while the database was unavailable; each file goes once recorded."""
+def replay(spool_dir: Path | None, database: str | None, token: str | None, actor: str) -> None:
+    """Send runs spooled while the database or the service was down; each file goes once sent."""
     settings = load_settings(database_url=database)
-    files = pending(spool_dir or settings.spool_dir, kind="database")
-    if not files:
+    directory = spool_dir or settings.spool_dir
+    database_files = pending(directory, kind="database")
+    upload_files = pending(directory, kind="upload")
+    if not database_files and not upload_files:
         click.echo("nothing to replay")
         return
-    engine = open_register(settings.database_url)
+    if database_files:
+        _replay_database(database_files, url=settings.database_url, actor=actor)
+    if upload_files:
+        if not token:
+            raise RegisterInputError(
+                f"{len(upload_files)} spooled upload(s) in {directory} need --token (or GATE_TOKEN)"
+            )
+        for outcome in replay_uploads(directory, token=token):
+            click.echo(f"{outcome.path.name}: {outcome.message}")
+
+
+def _replay_database(files: list[Path], *, url: str, actor: str) -> None:
+    engine = open_register(url)
     try:
         for path in files:
             result = record_verdict_in(engine, read_spooled(path).verdict, actor=actor)

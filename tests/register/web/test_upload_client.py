@@ -90,3 +90,36 @@ def test_service_down_spools_without_the_token_then_replay_sends_it(
 
     assert [(r.run_id, r.uploaded) for r in replayed] == [("offline-1", True)]
     assert runs == ["offline-1"] and list(spool.glob("*.json")) == []
+
+
+@SQLITE_ONLY
+def test_gate_scan_with_a_refused_token_spools_and_replay_sends_with_the_right_one(
+    database_url: str, engine: Engine, uploader: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from gate.cli import cli
+    from tests.conftest import FIXTURES, REPO_ROOT
+
+    spool = tmp_path / "spool"
+    monkeypatch.setenv("GATE_SPOOL_DIR", str(spool))
+    report = FIXTURES / "pip-audit" / "clean-app.json"
+    out = tmp_path / "verdict.json"
+    with live_server(database_url) as base_url:
+        scanned = CliRunner().invoke(cli, [
+            "scan", str(REPO_ROOT / "examples" / "clean-app"), "--import", str(report),
+            "--json", str(out), "--upload", base_url, "--token", "rg_wrong",
+        ])
+        assert scanned.exit_code == 3, "a passing gate with a refused token does not stay green"
+        assert "HTTP 401" in scanned.output and "spooled to" in scanned.output
+        assert len(list(spool.glob("*.json"))) == 1
+
+        replayed = CliRunner().invoke(
+            cli, ["register", "replay", "--spool-dir", str(spool)], env={"GATE_TOKEN": uploader}
+        )
+        assert replayed.exit_code == 0, replayed.output
+        runs = recorded_runs(base_url, engine)
+
+    assert runs == [json.loads(out.read_text())["run_id"]]
+    assert not list(spool.glob("*.json"))
