@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     max_upload_bytes: int = 50 * 1024 * 1024
     busy_timeout_seconds: float = 30.0
+    # Behind HTTPS (a TLS-terminating proxy) set GATE_SECURE_COOKIES=true: the session cookie
+    # then carries `Secure` and is never sent over plain HTTP.
+    secure_cookies: bool = False
 
 
 def load_settings(*, database_url: str | None = None) -> Settings:

@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         SessionMiddleware, secret_key=signing_key(settings), session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE, same_site="lax", https_only=False,
+        max_age=SESSION_MAX_AGE, same_site="lax", https_only=settings.secure_cookies,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)

@@ -205,3 +205,18 @@ def test_mttp_page_has_a_chart_and_numbers(seeded: TestClient, tokens: dict[str,
 
     assert "<svg" in html and "Time to patch, month over month" in html
     assert re.search(r"<td>2026-01</td><td class=\"num\">6</td><td class=\"num\">3.0</td>", html)
+
+
+def test_secure_cookies_setting_marks_the_session_cookie_secure(
+    engine: object, database_url: str, tokens: dict[str, str]
+) -> None:
+    from register.config import Settings
+    from register.web.app import create_app
+
+    settings = Settings(database_url=database_url, secret_key="k" * 40, secure_cookies=True)
+    with TestClient(create_app(settings), base_url="https://testserver") as secure:
+        page = secure.get("/login")
+        response = secure.post("/login", data={"token": tokens["viewer"],
+                                               "csrf_token": csrf_from(page.text)},
+                               follow_redirects=False)
+    assert "secure" in response.headers["set-cookie"].lower()
