@@ -26,11 +26,12 @@ _WHITESPACE = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
-def sort_key(item: EvaluatedFinding) -> tuple[int, int, str, str]:
-    """Most urgent first: action, then severity, then a stable id/location tie-break."""
+def sort_key(item: EvaluatedFinding) -> tuple[int, bool, int, str, str]:
+    """Most urgent first: action, known-exploited, severity, then a stable id/location."""
     finding = item.finding
     return (
         ACTION_ORDER.index(item.action),
+        not finding.known_exploited,
         SEVERITY_ORDER.index(finding.severity),
         finding.rule_id,
         finding.location.display(),
