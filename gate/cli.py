@@ -85,6 +85,9 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
 @click.option("--baseline", "baseline_ref", help="Block only findings new since this git ref.")
 @click.option("--timeout", type=float, help="Per-scanner timeout in seconds.")
 @click.option("--project", help="Project name for the register (default: directory name).")
+@click.option("--commit", help="Commit being scanned (default: $GITHUB_SHA or git HEAD).")
+@click.option("--branch", help="Branch being scanned (default: the CI's or git's branch); "
+              "full scans of a branch auto-fix that branch's register entries.")
 @click.option("--format", "stdout_format", type=click.Choice(REPORT_OPTIONS),
               help="What to print on standard output (default: the human table).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write JSON verdict.")
@@ -149,7 +152,8 @@ def build_config(options: dict[str, Any]) -> GateConfig:
         baseline_ref=options["baseline_ref"],
         timeout_seconds=options["timeout"],
         project=options["project"],
-        show_progress=bool(options["progress"]),
+        commit=options["commit"],
+        branch=options["branch"],
     )
 
 

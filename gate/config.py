@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,13 +25,6 @@ def bundled_semgrep_rules() -> Path:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutputFiles:
-    """Report files to write besides what is printed; format name -> path."""
-
-    paths: dict[str, Path] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
 class GateConfig:
     """Everything `run_gate` needs. Paths are as the user gave them, resolved by the pipeline."""
 
@@ -50,4 +43,3 @@ class GateConfig:
     project: str | None = None
     commit: str | None = None
     branch: str | None = None
-    show_progress: bool = False
