@@ -15,6 +15,7 @@ SQLite by `BEGIN IMMEDIATE`, PostgreSQL by a lock on the project's row.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ _TEXT_KEYS = (
     "fix_versions",
 )
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_LOAD = "risk_entry_load"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -321,22 +323,64 @@ def _upsert_entries(
     """Insert or update every entry in bulk; returns fingerprint → entry id."""
     if not rows:
         return {}
+    columns = list(rows[0])
     statement = _insert(connection)(ENTRY)
     excluded = statement.excluded
     updates = {
         key: (ENTRY.c.reopened_count + excluded.reopened_count)
         if key == "reopened_count"
         else excluded[key]
-        for key in rows[0]
+        for key in columns
         if key not in _KEEP_ON_UPDATE
     }
-    statement = statement.on_conflict_do_update(
+    if connection.dialect.name == "postgresql":
+        return _pg_copy_upsert(connection, rows, columns, statement, updates)
+    upsert = statement.on_conflict_do_update(
         index_elements=["project_id", "fingerprint"], set_=updates
     )
     for chunk in _chunks(rows, 20_000):
-        connection.execute(statement, list(chunk))
+        connection.execute(upsert, list(chunk))
     query = sa.select(ENTRY.c.fingerprint, ENTRY.c.id).where(ENTRY.c.project_id == project_id)
     return dict(connection.execute(query).all())
+
+
+def _pg_copy_upsert(
+    connection: Connection,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    statement: Any,
+    updates: dict[str, Any],
+) -> dict[str, int]:
+    """COPY the rows into a temporary table, then ONE upsert statement from it.
+
+    One statement instead of one per row: far fewer round trips, and the summary's
+    statement-level triggers (migration 0002) fire once per recording.
+    """
+    names = ", ".join(columns)
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
+        f" SELECT {names} FROM risk_entry WITH NO DATA"
+    )
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {_LOAD} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_copy_value(row[key]) for key in columns])
+    load = sa.table(_LOAD, *(sa.column(key) for key in columns))
+    upsert = statement.from_select(columns, sa.select(*load.c)).on_conflict_do_update(
+        index_elements=["project_id", "fingerprint"], set_=updates
+    )
+    ids = dict(connection.execute(upsert.returning(ENTRY.c.fingerprint, ENTRY.c.id)).all())
+    connection.exec_driver_sql(f"DROP TABLE {_LOAD}")
+    return ids
+
+
+def _copy_value(value: Any) -> Any:
+    """A value as COPY text expects it: JSON lists as text, timestamps naive UTC."""
+    if isinstance(value, list):
+        return json.dumps(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _may_fix(verdict: Verdict) -> bool:
