@@ -127,6 +127,18 @@ class RiskEntry(SQLModel, table=True):
         sa.Index("ix_risk_entry_severity", "severity"),
         sa.Index("ix_risk_entry_score", "score"),
         sa.Index("ix_risk_entry_band", "band"),
+        # 0002: top risks and triage's first page; fixed entries for SLA and time to patch.
+        sa.Index("ix_risk_entry_status_rank", "status", sa.text("score DESC"), "due_date", "id"),
+        sa.Index(
+            "ix_risk_entry_fixed",
+            "project_id",
+            "severity",
+            "fixed_at",
+            "first_seen",
+            "due_date",
+            postgresql_where=sa.text("status = 'fixed'"),
+            sqlite_where=sa.text("status = 'fixed'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,7 +1,10 @@
 """Read-side queries of the register: lists, the 5×5 matrix, MTTP and SLA compliance.
 
-Aggregates run in SQL (GROUP BY and window functions), never as Python loops over rows. The
-median is portable SQL: rows numbered per group, the middle one or two averaged.
+Aggregates run in SQL (GROUP BY and window functions), never as Python loops over rows.
+Counts of entries (overview, matrix, triage totals) read `risk_summary`, which triggers keep
+exact (migration 0002); lists and time to patch read `risk_entry` through the indexes of 0002.
+The median is portable SQL on SQLite (rows numbered per group, the middle one or two averaged);
+PostgreSQL reads the middle rows of each group from an index ordered by time to patch.
 """
 
 from __future__ import annotations
@@ -17,6 +20,24 @@ from sqlmodel import Session, col, select
 from register.models import EntryStatus, Project, RiskEntry, RiskEvent, ScanRun
 
 ACTIVE_STATUSES = (EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value)
+ENTRY: sa.Table = RiskEntry.__table__  # type: ignore[attr-defined]
+# Maintained by the triggers of migration 0002: one row per count key, never written here.
+SUMMARY = sa.Table(
+    "risk_summary",
+    sa.MetaData(),
+    sa.Column("project_id", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(20), primary_key=True),
+    sa.Column("probability", sa.Integer, primary_key=True),
+    sa.Column("impact", sa.Integer, primary_key=True),
+    sa.Column("band", sa.String(20), primary_key=True),
+    sa.Column("due_date", sa.Date, primary_key=True),
+    sa.Column("entries", sa.Integer),
+    sa.Column("priced", sa.Integer),
+    sa.Column("loss_low", sa.Float),
+    sa.Column("loss_high", sa.Float),
+)
+# A literal (not a bound parameter), so PostgreSQL matches the partial indexes in any plan.
+_FIXED: ColumnElement[str] = sa.literal_column("'fixed'")
 SortKey = Literal["score", "due_date", "last_seen", "first_seen", "severity", "id"]
 _SEVERITY_ORDER = ("critical", "high", "medium", "low", "info", "unknown")
 
@@ -77,15 +98,36 @@ def today() -> date:
     return utc_now().date()
 
 
-def _project_filter(project: str | None) -> ColumnElement[bool]:
+def _project_filter(project: str | None, table: sa.FromClause = ENTRY) -> ColumnElement[bool]:
     if project is None:
         return sa.true()
-    return col(RiskEntry.project_id).in_(select(Project.id).where(col(Project.name) == project))
+    return table.c.project_id.in_(select(Project.id).where(col(Project.name) == project))
 
 
-def overdue_clause(on: date) -> ColumnElement[bool]:
-    """Open entries past their deadline on `on`."""
-    return sa.and_(col(RiskEntry.status) == EntryStatus.OPEN.value, col(RiskEntry.due_date) < on)
+def overdue_clause(on: date, table: sa.FromClause = ENTRY) -> ColumnElement[bool]:
+    """Open entries past their deadline on `on` (of `risk_entry` or of the summary)."""
+    return sa.and_(table.c.status == EntryStatus.OPEN.value, table.c.due_date < on)
+
+
+def _filters(
+    table: sa.FromClause,
+    *,
+    project: str | None,
+    status: str | None,
+    probability: int | None,
+    impact: int | None,
+    overdue: bool | None,
+    on: date | None,
+) -> list[ColumnElement[bool]]:
+    """The conditions shared by the entry list and its count (same columns in both tables)."""
+    conditions = [_project_filter(project, table)]
+    conditions += [table.c.probability == probability] if probability else []
+    conditions += [table.c.impact == impact] if impact else []
+    conditions += [table.c.status == status] if status else []
+    if overdue is not None:
+        clause = overdue_clause(on or today(), table)
+        conditions.append(clause if overdue else sa.not_(clause))
+    return conditions
 
 
 def _severity_rank() -> sa.Case[Any]:
@@ -117,17 +159,22 @@ def list_entries(
     impact: int | None = None,
 ) -> tuple[list[RiskEntry], int]:
     """Entries matching the filters (page of them) and the total count."""
-    conditions = [_project_filter(project)]
-    conditions += [col(RiskEntry.probability) == probability] if probability else []
-    conditions += [col(RiskEntry.impact) == impact] if impact else []
-    conditions += [col(RiskEntry.status) == status] if status else []
+
+    def shared(table: sa.FromClause) -> list[ColumnElement[bool]]:
+        return _filters(
+            table, project=project, status=status, probability=probability, impact=impact,
+            overdue=overdue, on=on,
+        )
+
+    conditions = shared(ENTRY)
     conditions += [col(RiskEntry.owner) == owner] if owner else []
     conditions += [col(RiskEntry.severity) == severity] if severity else []
-    if overdue is not None:
-        clause = overdue_clause(on or today())
-        conditions.append(clause if overdue else sa.not_(clause))
     where = sa.and_(*conditions)
-    total = session.exec(select(sa.func.count()).select_from(RiskEntry).where(where)).one()
+    if owner or severity:  # not in the summary: count the entries
+        total = session.exec(select(sa.func.count()).select_from(RiskEntry).where(where)).one()
+    else:
+        counted = select(sa.func.coalesce(sa.func.sum(SUMMARY.c.entries), 0))
+        total = session.execute(counted.where(*shared(SUMMARY))).scalar_one()
     order = (_severity_rank(), col(RiskEntry.score).desc()) if sort == "severity" else _SORTS[sort]
     query = select(RiskEntry).where(where).order_by(*order, col(RiskEntry.id)).offset(offset)
     return list(session.exec(query.limit(limit)).all()), int(total)
@@ -169,21 +216,26 @@ def risk_matrix(
     session: Session, *, project: str | None = None, statuses: tuple[str, ...] = ACTIVE_STATUSES
 ) -> list[list[int]]:
     """5×5 counts: `matrix[probability - 1][impact - 1]` over entries with these statuses."""
+    cells = SUMMARY.c.probability, SUMMARY.c.impact
     query = (
-        select(RiskEntry.probability, RiskEntry.impact, sa.func.count())
-        .where(col(RiskEntry.status).in_(statuses), _project_filter(project))
-        .group_by(col(RiskEntry.probability), col(RiskEntry.impact))
+        sa.select(*cells, sa.func.sum(SUMMARY.c.entries))
+        .where(SUMMARY.c.status.in_(statuses), _project_filter(project, SUMMARY))
+        .group_by(*cells)
     )
     matrix = [[0] * 5 for _ in range(5)]
-    for probability, impact, count in session.exec(query).all():
-        matrix[probability - 1][impact - 1] = count
+    for probability, impact, count in session.execute(query).all():
+        matrix[probability - 1][impact - 1] = int(count)
     return matrix
 
 
 def top_risks(session: Session, *, project: str | None = None, limit: int = 10) -> list[RiskEntry]:
-    """The highest-scoring open entries."""
-    entries, _ = list_entries(session, project=project, status="open", sort="score", limit=limit)
-    return entries
+    """The highest-scoring open entries (no total count)."""
+    query = (
+        select(RiskEntry)
+        .where(col(RiskEntry.status) == EntryStatus.OPEN.value, _project_filter(project))
+        .order_by(*_SORTS["score"], col(RiskEntry.id))
+    )
+    return list(session.exec(query.limit(limit)).all())
 
 
 def _days_to_fix(dialect: str) -> ColumnElement[Any]:
@@ -245,6 +297,14 @@ def sla_compliance(session: Session, *, project: str | None = None) -> SlaRow:
 def mttp(session: Session, *, project: str | None = None) -> MttpReport:
     """Mean and median days from first seen to fixed, by severity and by month, plus SLA."""
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        by_severity, sla_by_severity = _pg_mttp_by_severity(session, project)
+        return MttpReport(
+            by_severity=by_severity,
+            by_month=tuple(_pg_mttp_rows(session, _pg_month(ENTRY), project)[0]),
+            sla_overall=_sla_total(sla_by_severity),
+            sla_by_severity=sla_by_severity,
+        )
     overall = _sla_rows(session, by_severity=False, project=project)
     return MttpReport(
         by_severity=tuple(_mttp_rows(session, col(RiskEntry.severity), project)),
@@ -254,27 +314,104 @@ def mttp(session: Session, *, project: str | None = None) -> MttpReport:
     )
 
 
+def _sla_total(rows: tuple[SlaRow, ...]) -> SlaRow:
+    """The overall row from the per-severity rows SQL aggregated (five numbers, not entries)."""
+    return SlaRow(
+        group="all", fixed=sum(r.fixed for r in rows), within_sla=sum(r.within_sla for r in rows)
+    )
+
+
+def _pg_month(table: sa.FromClause) -> ColumnElement[Any]:
+    # Spelled as in the index of migration 0002 (a literal unit, not a parameter).
+    return sa.func.date_trunc(sa.literal_column("'month'"), table.c.fixed_at)
+
+
+def _pg_mttp_by_severity(
+    session: Session, project: str | None
+) -> tuple[tuple[MttpRow, ...], tuple[SlaRow, ...]]:
+    rows, within = _pg_mttp_rows(session, ENTRY.c.severity, project)
+    sla = tuple(
+        SlaRow(group=row.group, fixed=row.fixed, within_sla=w)
+        for row, w in zip(rows, within, strict=True)
+    )
+    return tuple(rows), sla
+
+
+def _pg_mttp_rows(
+    session: Session, group: ColumnElement[Any], project: str | None
+) -> tuple[list[MttpRow], list[int]]:
+    """Count, mean and SLA per group in one scan; each median from the middle index rows."""
+    month = group is not ENTRY.c.severity
+    days = _pg_seconds(ENTRY.c.fixed_at - ENTRY.c.first_seen) / 86400.0
+    in_sla = sa.func.count().filter(sa.cast(ENTRY.c.fixed_at, sa.Date) <= ENTRY.c.due_date)
+    query = (
+        sa.select(group, sa.func.count(), sa.func.avg(days), in_sla)
+        .where(ENTRY.c.status == _FIXED, _project_filter(project))
+        .group_by(group)
+        .order_by(group)
+    )
+    result = session.execute(query).all()
+    rows = [
+        MttpRow(
+            group=key.strftime("%Y-%m") if month else key,
+            fixed=n,
+            mean_days=round(float(mean), 2),
+            median_days=round(_pg_median(session, key, n=n, project=project, month=month), 2),
+        )
+        for key, n, mean, _ in result
+    ]
+    return rows, [int(within) for *_, within in result]
+
+
+def _pg_seconds(interval: ColumnElement[Any]) -> ColumnElement[float]:
+    # date_part is double precision; EXTRACT is numeric since PostgreSQL 14 (3× slower to avg).
+    return sa.func.date_part(sa.literal_column("'epoch'"), interval, type_=sa.Float)
+
+
+def _pg_median(session: Session, key: Any, *, n: int, project: str | None, month: bool) -> float:
+    """The middle one or two days to patch of one group, read in index order (OFFSET n/2).
+
+    PostgreSQL refuses a correlated OFFSET, hence one small query per group (severities, months).
+    """
+    to_patch = ENTRY.c.fixed_at - ENTRY.c.first_seen
+    same_group = (_pg_month(ENTRY) if month else ENTRY.c.severity) == key
+    middle = (
+        sa.select(to_patch.label("d"))
+        .where(ENTRY.c.status == _FIXED, same_group, _project_filter(project))
+        .order_by(to_patch)
+        .offset((n - 1) // 2)
+        .limit(2 - n % 2)
+        .subquery("middle")
+    )
+    seconds = sa.select(sa.func.avg(_pg_seconds(middle.c.d)))
+    return float(session.execute(seconds).scalar_one()) / 86400.0
+
+
 def project_summaries(session: Session, *, on: date | None = None) -> list[ProjectSummary]:
     """Per project: open, accepted, overdue, critical/high-band counts and expected loss."""
+    entries = SUMMARY.c.entries
 
     def count_if(condition: ColumnElement[bool]) -> Any:
-        return sa.func.sum(sa.case((condition, 1), else_=0))
+        return sa.func.sum(sa.case((condition, entries), else_=0))
 
-    active = col(RiskEntry.status).in_(ACTIVE_STATUSES)
+    def loss(column: sa.Column[Any]) -> Any:
+        return sa.case((sa.func.sum(SUMMARY.c.priced) > 0, sa.func.sum(column)))
+
+    joined = sa.and_(SUMMARY.c.project_id == Project.id, SUMMARY.c.status.in_(ACTIVE_STATUSES))
     query = (
         sa.select(
             col(Project.name),
-            count_if(col(RiskEntry.status) == EntryStatus.OPEN.value),
-            count_if(col(RiskEntry.status) == EntryStatus.ACCEPTED.value),
-            count_if(overdue_clause(on or today())),
-            count_if(sa.and_(active, col(RiskEntry.band) == "critical")),
-            count_if(sa.and_(active, col(RiskEntry.band) == "high")),
-            sa.func.sum(sa.case((active, RiskEntry.annual_loss_low))),
-            sa.func.sum(sa.case((active, RiskEntry.annual_loss_high))),
+            count_if(SUMMARY.c.status == EntryStatus.OPEN.value),
+            count_if(SUMMARY.c.status == EntryStatus.ACCEPTED.value),
+            count_if(overdue_clause(on or today(), SUMMARY)),
+            count_if(SUMMARY.c.band == "critical"),
+            count_if(SUMMARY.c.band == "high"),
+            loss(SUMMARY.c.loss_low),
+            loss(SUMMARY.c.loss_high),
             col(Project.currency),
         )
         .select_from(Project)
-        .outerjoin(RiskEntry, col(RiskEntry.project_id) == Project.id)
+        .outerjoin(SUMMARY, joined)
         .group_by(col(Project.id), col(Project.name), col(Project.currency))
         .order_by(col(Project.name))
     )
