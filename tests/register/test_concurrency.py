@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from gate.models import ScanScope
 from tests.conftest import REPO_ROOT
 from tests.register.factories import T0, dependency, verdict
+from tests.register.test_summary import assert_summary_exact
 
 RUNS, PROCESSES, WINDOW = 16, 32, 40
 
@@ -59,3 +60,4 @@ def test_32_processes_record_overlapping_runs(
     assert _scalar(engine, last.format(run="run-0", rule="CVE-2026-0")) == 1
     assert _scalar(engine, last.format(run="run-15", rule=f"CVE-2026-{distinct - 1}")) == 1
     assert _scalar(engine, last.format(run="run-9", rule="CVE-2026-39")) == 1
+    assert_summary_exact(engine)  # the trigger-kept counts survived 32 concurrent writers
