@@ -390,8 +390,8 @@ def _pg_copy_upsert(
         f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
         f" SELECT {names} FROM risk_entry WITH NO DATA"
     )
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {_LOAD} ({names}) FROM STDIN") as copy:
+    driver: Any = connection.connection.driver_connection  # psycopg's connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {_LOAD} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([_copy_value(row[key]) for key in columns])
     load = sa.table(_LOAD, *(sa.column(key) for key in columns))
