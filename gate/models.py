@@ -10,6 +10,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -193,6 +194,7 @@ class DataClassification(StrEnum):
     RESTRICTED = "restricted"
 
 
+MAX_DAYS = 36_500
 DEFAULT_SLA_DAYS = {
     Severity.CRITICAL: 7,
     Severity.HIGH: 30,
@@ -214,14 +216,21 @@ class MoneyModel(_Frozen):
     annual_frequency_per_probability: dict[int, float]
 
 
-class RiskContext(_Frozen):
-    """What the policy tells the register about this asset: SLAs, criticality, money, limits."""
+DayCount = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
-    sla_days: dict[Severity, int] = Field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
+
+class RiskContext(_Frozen):
+    """What the policy tells the register about this asset: SLAs, criticality, money, limits.
+
+    Day counts are bounded (1 day to 100 years) so an uploaded verdict cannot push a deadline
+    past the calendar.
+    """
+
+    sla_days: dict[Severity, DayCount] = Field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
     business_criticality: Criticality = Criticality.MEDIUM
     data_classification: DataClassification = DataClassification.INTERNAL
     default_owner: str | None = None
-    acceptance_max_days: int = 90
+    acceptance_max_days: DayCount = 90
     money: MoneyModel | None = None
 
 

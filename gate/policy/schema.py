@@ -20,7 +20,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PositiveInt,
     StrictBool,
     StrictStr,
     ValidationInfo,
@@ -32,6 +31,7 @@ from gate.models import (
     Action,
     Criticality,
     DataClassification,
+    DayCount,
     FindingKind,
     MoneyModel,
     RiskContext,
@@ -220,12 +220,12 @@ class EnrichmentConfig(_Strict):
 class SlaDays(_Strict):
     """Days allowed to fix a finding, per severity; `unknown` defaults to `unknown_severity`'s."""
 
-    critical: PositiveInt = 7
-    high: PositiveInt = 30
-    medium: PositiveInt = 90
-    low: PositiveInt = 180
-    info: PositiveInt = 365
-    unknown: PositiveInt | None = None
+    critical: DayCount = 7
+    high: DayCount = 30
+    medium: DayCount = 90
+    low: DayCount = 180
+    info: DayCount = 365
+    unknown: DayCount | None = None
 
 
 class OwnerRule(_Strict):
@@ -261,7 +261,7 @@ class AssetConfig(_Strict):
 class AcceptanceConfig(_Strict):
     """Limits on risk acceptance in the register."""
 
-    max_days: PositiveInt = 90
+    max_days: DayCount = 90
 
 
 LEVELS = (1, 2, 3, 4, 5)

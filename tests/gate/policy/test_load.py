@@ -204,3 +204,10 @@ def test_sections_left_empty_read_as_empty() -> None:
 def test_null_name_is_still_an_error() -> None:
     with pytest.raises(PolicyError, match=r"p\.yml:2:6: name: input should be a valid string"):
         parse_policy("version: 1\nname:\n", source="p.yml")
+
+
+def test_sla_days_beyond_a_century_are_refused(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text("version: 1\nname: x\nsla_days:\n  critical: 99999999\n")
+    with pytest.raises(PolicyError, match=r"policy\.yml:4:13: .*36500"):
+        load_policy(policy)
