@@ -130,7 +130,8 @@ def test_cli_validate_ok_lists_rules_and_ignores() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "default.yml: ok (5 rules, 0 ignores)" in result.output
-    assert "riskgate.yml: ok (5 rules, 2 ignores)" in result.output
+    ignores = len(load_policy(REPO_ROOT / "riskgate.yml").ignores)
+    assert f"riskgate.yml: ok (5 rules, {ignores} ignores)" in result.output
 
 
 def test_cli_validate_error_is_one_line_with_exit_3() -> None:
