@@ -67,11 +67,22 @@ class SlaRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MttpCell:
+    """Mean time to patch of one severity in one month of the fix (`YYYY-MM`)."""
+
+    severity: str
+    month: str
+    fixed: int
+    mean_days: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class MttpReport:
     """Mean and median time to patch by severity and by month, and SLA compliance."""
 
     by_severity: tuple[MttpRow, ...]
     by_month: tuple[MttpRow, ...]
+    by_severity_month: tuple[MttpCell, ...]
     sla_overall: SlaRow
     sla_by_severity: tuple[SlaRow, ...]
 
@@ -273,6 +284,22 @@ def _mttp_rows(session: Session, group: Any, project: str | None) -> list[MttpRo
     ]
 
 
+def _mttp_cells(session: Session, project: str | None) -> list[MttpCell]:
+    """Mean days to patch per (month of the fix, severity): the portable form."""
+    dialect = session.get_bind().dialect.name
+    month = _fix_month(dialect).label("month")
+    query = (
+        select(col(RiskEntry.severity), month, sa.func.count(), sa.func.avg(_days_to_fix(dialect)))
+        .where(col(RiskEntry.status) == EntryStatus.FIXED.value, _project_filter(project))
+        .group_by(col(RiskEntry.severity), month)
+        .order_by(month, col(RiskEntry.severity))
+    )
+    return [
+        MttpCell(severity=severity, month=when, fixed=n, mean_days=round(float(mean), 2))
+        for severity, when, n, mean in session.execute(query).all()
+    ]
+
+
 def _sla_rows(session: Session, *, by_severity: bool, project: str | None) -> list[SlaRow]:
     within = sa.func.sum(
         sa.case((sa.func.date(RiskEntry.fixed_at) <= RiskEntry.due_date, 1), else_=0)
@@ -308,6 +335,15 @@ def mttp(session: Session, *, project: str | None = None) -> MttpReport:
         return MttpReport(
             by_severity=tuple(row for row, _ in by_severity),
             by_month=tuple(row for row, _ in by_month),
+            by_severity_month=tuple(
+                MttpCell(
+                    severity=cell.severity,
+                    month=cell.month.strftime("%Y-%m"),
+                    fixed=cell.fixed,
+                    mean_days=round(cell.seconds / cell.fixed / 86400.0, 2),
+                )
+                for cell in sorted(cells, key=lambda c: (c.month, c.severity))
+            ),
             sla_overall=_sla_total(sla_by_severity),
             sla_by_severity=sla_by_severity,
         )
@@ -315,6 +351,7 @@ def mttp(session: Session, *, project: str | None = None) -> MttpReport:
     return MttpReport(
         by_severity=tuple(_mttp_rows(session, col(RiskEntry.severity), project)),
         by_month=tuple(_mttp_rows(session, _fix_month(dialect), project)),
+        by_severity_month=tuple(_mttp_cells(session, project)),
         sla_overall=overall[0] if overall else SlaRow(group="all", fixed=0, within_sla=0),
         sla_by_severity=tuple(_sla_rows(session, by_severity=True, project=project)),
     )

@@ -16,6 +16,7 @@ from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.web.schemas import (
     FindingDetail,
     MatrixPublic,
+    MttpCellPublic,
     MttpPublic,
     MttpRowPublic,
     ProjectPublic,
@@ -86,6 +87,12 @@ def mttp_public(session: Session, *, project: str | None) -> MttpPublic:
         project=project,
         by_severity=[_mttp_row(r) for r in report.by_severity],
         by_month=[_mttp_row(r) for r in report.by_month],
+        by_severity_month=[
+            MttpCellPublic(
+                severity=c.severity, month=c.month, fixed=c.fixed, mean_days=c.mean_days
+            )
+            for c in report.by_severity_month
+        ],
         sla_overall=_sla(report.sla_overall),
         sla_by_severity=[_sla(r) for r in report.sla_by_severity],
     )

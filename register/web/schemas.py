@@ -78,6 +78,15 @@ class MttpRowPublic(BaseModel):
     median_days: float
 
 
+class MttpCellPublic(BaseModel):
+    """Mean time to patch of one severity in one month of the fix."""
+
+    severity: str
+    month: str
+    fixed: int
+    mean_days: float
+
+
 class SlaPublic(BaseModel):
     """Fixed entries of a group and how many were fixed by their deadline."""
 
@@ -93,6 +102,7 @@ class MttpPublic(BaseModel):
     project: str | None
     by_severity: list[MttpRowPublic]
     by_month: list[MttpRowPublic]
+    by_severity_month: list[MttpCellPublic]
     sla_overall: SlaPublic
     sla_by_severity: list[SlaPublic]
 

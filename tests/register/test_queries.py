@@ -31,6 +31,10 @@ def test_mttp_and_sla_from_known_timestamps(engine: Engine) -> None:
     assert rows == {"high": (2, 2.0, 2.0), "medium": (3, 15.33, 4.0)}
     months = {r.group: (r.fixed, r.mean_days, r.median_days) for r in report.by_month}
     assert months == {"2026-01": (4, 2.5, 2.5), "2026-02": (1, 40.0, 40.0)}
+    cells = [(c.month, c.severity, c.fixed, c.mean_days) for c in report.by_severity_month]
+    assert cells == [
+        ("2026-01", "high", 2, 2.0), ("2026-01", "medium", 2, 3.0), ("2026-02", "medium", 1, 40.0)
+    ]
     sla = {r.group: (r.fixed, r.within_sla) for r in report.sla_by_severity}
     assert sla == {"high": (2, 1), "medium": (3, 3)}  # h2 took 3 days against a 2-day SLA
     assert report.sla_overall.percent == 80.0

@@ -30,6 +30,25 @@ def mttp_chart(report: MttpPublic) -> Markup:
     )
 
 
+SEVERITY_ORDER = ("critical", "high", "unknown", "medium", "low", "info")
+
+
+def severity_chart(report: MttpPublic) -> Markup:
+    """Mean days to patch per month of the fix, one line per severity."""
+    months = sorted({cell.month for cell in report.by_severity_month})
+    means = {(cell.severity, cell.month): cell.mean_days for cell in report.by_severity_month}
+    present = {cell.severity for cell in report.by_severity_month}
+    series: dict[str, list[float | None]] = {
+        severity: [means.get((severity, month)) for month in months]
+        for severity in SEVERITY_ORDER
+        if severity in present
+    }
+    return line_chart(
+        categories=months, series=series, y_label="mean days to patch",
+        title="Mean time to patch by severity, month over month",
+    )
+
+
 @router.get("/mttp")
 def mttp_page(
     request: Request,
@@ -45,6 +64,7 @@ def mttp_page(
         "projects": all_project_names(session),
         "report": report,
         "chart": mttp_chart(report),
+        "severity_chart": severity_chart(report),
         "active": "mttp",
     }
     return render(request, "mttp.html", context, principal=who)

@@ -205,6 +205,11 @@ def test_mttp_page_has_a_chart_and_numbers(seeded: TestClient, tokens: dict[str,
 
     assert "<svg" in html and "Time to patch, month over month" in html
     assert re.search(r"<td>2026-01</td><td class=\"num\">6</td><td class=\"num\">3.0</td>", html)
+    severity_chart = html.split('id="mttp-severity-chart"', 1)[1].split("</svg>", 1)[0]
+    assert "Mean time to patch by severity, month over month" in severity_chart
+    severities = r"<text[^>]*>(critical|high|unknown|medium|low|info)</text>"
+    legend = re.findall(severities, severity_chart)
+    assert legend and legend == sorted(set(legend), key=legend.index), "one line per severity"
 
 
 def test_secure_cookies_setting_marks_the_session_cookie_secure(
