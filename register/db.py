@@ -6,7 +6,7 @@ The schema is managed by the Alembic migrations packaged in `register/migrations
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -127,23 +127,19 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(url: str, revision: str = "head") -> str:
     """Run the migrations on `url` up to `revision`; returns the revision reached."""
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
-        return current_revision(engine) or "base"
-    except SQLAlchemyError as exc:
-        raise unavailable(engine.url, exc) from exc
-    finally:
-        engine.dispose()
+    return _migrate(url, command.upgrade, revision)
 
 
 def downgrade(url: str, revision: str) -> str:
     """Revert the migrations on `url` down to `revision` ("base" empties the schema)."""
+    return _migrate(url, command.downgrade, revision)
+
+
+def _migrate(url: str, step: Callable[[Config, str], None], revision: str) -> str:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            command.downgrade(alembic_config(connection), revision)
+            step(alembic_config(connection), revision)
         return current_revision(engine) or "base"
     except SQLAlchemyError as exc:
         raise unavailable(engine.url, exc) from exc
