@@ -231,6 +231,7 @@ class RiskContext(_Frozen):
     data_classification: DataClassification = DataClassification.INTERNAL
     default_owner: str | None = None
     acceptance_max_days: DayCount = 90
+    kev_sla_days: DayCount = 14
     money: MoneyModel | None = None
 
 

@@ -3,7 +3,7 @@
 Semantics (also in the README):
 - every finding of the verdict is recorded, whatever the policy's action (the action is kept
   on the entry, so `ignore`d findings stay visible as risks);
-- a new fingerprint opens an entry due `run time + SLA` (KEV: the catalog's date if sooner);
+- a new fingerprint opens an entry due `run time + SLA` (KEV: the policy's KEV SLA if sooner);
   a known one updates last seen; a fixed one seen again after its fix reopens with a fresh
   deadline; accepted and false-positive entries keep their status;
 - a `full` run auto-fixes the project's open or accepted entries last seen on the same branch
@@ -32,7 +32,7 @@ from gate.models import EvaluatedFinding, RiskContext, ScanScope, Verdict
 from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
 from register.models import EntryStatus, EventKind, Project, RiskEntry, RiskEvent, ScanRun, utc_now
-from register.scoring import due_date_for, expected_annual_loss, score_finding, sla_days_for
+from register.scoring import due_date_for, expected_annual_loss, score_finding, sla_days_of
 from register.triage import expire_acceptances
 
 T = TypeVar("T")
@@ -230,7 +230,7 @@ def _finding_row(
 ) -> dict[str, Any]:
     finding, context = item.finding, verdict.context
     score = score_finding(finding, context)
-    sla = sla_days_for(finding.severity, context)
+    sla = sla_days_of(finding, context)
     loss = expected_annual_loss(
         probability=score.probability, impact=score.impact, money=context.money
     )

@@ -177,9 +177,20 @@ def sla_days_for(severity: Severity, context: RiskContext) -> int:
     return context.sla_days.get(severity, context.sla_days.get(Severity.UNKNOWN, 30))
 
 
+def sla_days_of(finding: Finding, context: RiskContext) -> int:
+    """The finding's SLA: its severity's, or the policy's KEV SLA when shorter and it is in KEV.
+
+    CISA's own due date is a deadline for US federal agencies set when CISA listed the CVE,
+    often years ago; ours runs from when we first saw the risk (the date is kept as a field).
+    """
+    days = sla_days_for(finding.severity, context)
+    return min(days, context.kev_sla_days) if finding.known_exploited else days
+
+
 def due_date_for(finding: Finding, *, opened_at: datetime, sla_days: int) -> date:
-    """The deadline: opened date + SLA, or the KEV catalog's due date when that is sooner."""
-    due = opened_at.date() + timedelta(days=sla_days)
-    if finding.known_exploited and finding.kev_due_date is not None:
-        return min(due, finding.kev_due_date)
-    return due
+    """The deadline: the day the risk was opened (first seen or reopened) + its SLA days.
+
+    Never before that day, whatever dates the finding carries (CISA's due date is not ours).
+    """
+    del finding  # the SLA already holds what the finding changes (see `sla_days_of`)
+    return opened_at.date() + timedelta(days=sla_days)

@@ -1,8 +1,9 @@
 """Enrichment: add what scanners do not report (severity, CVSS, CWE, KEV, EPSS) to findings.
 
 Pure: findings go in, new frozen findings come out (`model_copy`); nothing is invented.
-Severity comes only from an advisory record's CVSS vector or database severity; a finding
-whose record has neither stays `unknown` for the policy to judge.
+Severity comes only from advisory records' CVSS vectors or database severities, the best of
+the finding's own record and its aliases' records (PYSEC records rarely carry CVSS, their GHSA
+aliases usually do); a finding none of whose records rates it stays `unknown`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from gate.advisories.epss import EpssScore, EpssScores
 from gate.advisories.kev import KevCatalog
 from gate.advisories.osv import AdvisoryIndex, OsvRecord
-from gate.advisories.severity import record_severity
+from gate.advisories.severity import best_severity
 from gate.models import Finding, FindingKind, Severity
 
 
@@ -36,11 +37,11 @@ def _enrich_one(
     kev: KevCatalog | None,
     epss: EpssScores | None,
 ) -> Finding:
-    record = find_record(finding, advisories) if advisories is not None else None
-    cves = cve_ids([*finding.ids, *(record.ids if record else ())])
+    records = related_records(finding, advisories) if advisories is not None else []
+    cves = cve_ids([*finding.ids, *(i for record in records for i in record.ids)])
     update: dict[str, Any] = {}
-    if record is not None and finding.kind is FindingKind.DEPENDENCY:
-        update.update(_advisory_update(finding, record))
+    if records and finding.kind is FindingKind.DEPENDENCY:
+        update.update(_advisory_update(finding, records))
     if kev is not None:
         update.update(_kev_update(cves, kev))
     if epss is not None:
@@ -53,24 +54,38 @@ def find_record(finding: Finding, advisories: AdvisoryIndex) -> OsvRecord | None
     return next((r for r in map(advisories.get, finding.ids) if r is not None), None)
 
 
+def related_records(finding: Finding, advisories: AdvisoryIndex) -> list[OsvRecord]:
+    """The records naming the finding's ids, then those naming their ids too (one hop).
+
+    A PYSEC finding whose record lists a CVE reaches the GHSA record of the same CVE. The
+    finding's own record comes first.
+    """
+    found = {r.id: r for i in finding.ids for r in advisories.named(i)}
+    for record in list(found.values()):
+        for alias in record.ids:
+            found.update((r.id, r) for r in advisories.named(alias) if r.id not in found)
+    return list(found.values())
+
+
 def cve_ids(ids: Iterable[str]) -> tuple[str, ...]:
     """The distinct CVE ids among `ids`, upper case, in order."""
     upper = (i.strip().upper() for i in ids)
     return tuple(dict.fromkeys(i for i in upper if i.startswith("CVE-")))
 
 
-def _advisory_update(finding: Finding, record: OsvRecord) -> dict[str, Any]:
+def _advisory_update(finding: Finding, records: Sequence[OsvRecord]) -> dict[str, Any]:
     """Fill only what the finding lacks: severity when unknown, CVSS, CWE."""
     update: dict[str, Any] = {}
     if finding.severity is Severity.UNKNOWN:
-        found = record_severity(record)
+        found = best_severity(records)
         if found.severity is not Severity.UNKNOWN:
             update["severity"] = found.severity
             if finding.cvss_score is None and found.score is not None:
                 update["cvss_score"] = found.score
                 update["cvss_vector"] = found.vector
-    if not finding.cwe and record.cwe_ids:
-        update["cwe"] = record.cwe_ids
+    cwe = tuple(dict.fromkeys(c for record in records for c in record.cwe_ids))
+    if not finding.cwe and cwe:
+        update["cwe"] = cwe
     return update
 
 

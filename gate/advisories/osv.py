@@ -167,15 +167,18 @@ class AdvisoryIndex:
         self._records = tuple(records)
         by_package: dict[str, list[OsvRecord]] = {}
         by_id: dict[str, OsvRecord] = {}
+        named: dict[str, list[OsvRecord]] = {}
         for record in self._records:
             for name in {a.normalised_package for a in record.affected}:
                 by_package.setdefault(name, []).append(record)
             by_id.setdefault(record.id.upper(), record)
         for record in self._records:
-            for alias in record.aliases:
+            for alias in record.ids:
+                named.setdefault(alias.upper(), []).append(record)
                 by_id.setdefault(alias.upper(), record)
         self._by_package = {name: tuple(items) for name, items in by_package.items()}
         self._by_id = by_id
+        self._named = {key: tuple(items) for key, items in named.items()}
 
     @property
     def records(self) -> tuple[OsvRecord, ...]:
@@ -193,6 +196,10 @@ class AdvisoryIndex:
     def get(self, id_or_alias: str) -> OsvRecord | None:
         """The record with this id, else one that lists it as an alias (case-insensitive)."""
         return self._by_id.get(id_or_alias.strip().upper())
+
+    def named(self, id_or_alias: str) -> tuple[OsvRecord, ...]:
+        """Every record whose id or aliases include this id (case-insensitive)."""
+        return self._named.get(id_or_alias.strip().upper(), ())
 
 
 def load_advisory_dir(path: Path) -> AdvisoryIndex:

@@ -1,11 +1,14 @@
 """Severity of an OSV record: from its CVSS vector, else the database's own word, else unknown.
 
 CVSS math is the `cvss` library's; we only map a base score to the qualitative band of the
-CVSS specification. No source, no severity: we never invent one.
+CVSS specification. No source, no severity: we never invent one. One flaw often has several
+records (a PYSEC record without CVSS, its GHSA alias with a vector): `best_severity` takes the
+best-founded assessment among them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +81,21 @@ def record_severity(record: OsvRecord) -> AdvisorySeverity:
                     source=cvss_type.lower(),
                 )
     return _database_severity(record)
+
+
+def best_severity(records: Iterable[OsvRecord]) -> AdvisorySeverity:
+    """The best-founded severity among records of one flaw (a record and its aliases' records).
+
+    A CVSS base score beats a database's word, which beats nothing; among several CVSS scores
+    the highest wins (the gate errs towards the worse assessment), ties going to the first
+    record given (the finding's own).
+    """
+    found = [record_severity(record) for record in records]
+    scored = [item for item in found if item.score is not None]
+    if scored:
+        return max(scored, key=lambda item: item.score or 0.0)
+    worded = [item for item in found if item.severity is not Severity.UNKNOWN]
+    return max(worded, key=lambda item: item.severity.rank) if worded else UNKNOWN
 
 
 def _database_severity(record: OsvRecord) -> AdvisorySeverity:

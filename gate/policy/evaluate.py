@@ -21,6 +21,7 @@ from gate.models import (
     Finding,
     ScannerRun,
     ScannerStatus,
+    Severity,
     Verdict,
 )
 from gate.policy.match import matches
@@ -137,9 +138,24 @@ def _ruled(finding: Finding, policy: Policy) -> _Outcome:
         return _Outcome(action=action, reason="no rule matched; default action", rule=None)
     verb = _VERBS[best.action.to_action()]
     reason = f"{verb} by rule '{best.name}'"
-    if best.description.strip():
+    if _by_unknown_severity(best, finding):
+        reason += f": unknown severity, counted as {policy.unknown_severity} by the policy"
+    elif best.description.strip():
         reason += f": {best.description.strip()}"
     return _Outcome(action=best.action.to_action(), reason=reason, rule=best.name)
+
+
+def _by_unknown_severity(rule: Rule, finding: Finding) -> bool:
+    """True when the rule matched an unrated finding through its severity condition.
+
+    Its description ("critical or high severity") would then misstate why: the reason names
+    the unknown severity instead.
+    """
+    spec = rule.match
+    if finding.severity is not Severity.UNKNOWN:
+        return False
+    named = spec.severity is not None and Severity.UNKNOWN not in spec.severity
+    return named or spec.min_severity is not None
 
 
 def _with_owner(item: EvaluatedFinding, resolver: OwnerResolver) -> EvaluatedFinding:

@@ -218,7 +218,11 @@ class EnrichmentConfig(_Strict):
 
 
 class SlaDays(_Strict):
-    """Days allowed to fix a finding, per severity; `unknown` defaults to `unknown_severity`'s."""
+    """Days to fix a finding, per severity (`unknown`: `unknown_severity`'s); KEV caps them.
+
+    `known_exploited` applies from first seen to a finding in CISA's KEV catalog when shorter
+    than its severity's (CISA's own due date is for US federal agencies and is kept as data).
+    """
 
     critical: DayCount = 7
     high: DayCount = 30
@@ -226,6 +230,7 @@ class SlaDays(_Strict):
     low: DayCount = 180
     info: DayCount = 365
     unknown: DayCount | None = None
+    known_exploited: DayCount = 14
 
 
 class OwnerRule(_Strict):
@@ -379,6 +384,7 @@ class Policy(_Strict):
             data_classification=self.asset.data_classification,
             default_owner=self.owners.default,
             acceptance_max_days=self.acceptance.max_days,
+            kev_sla_days=self.sla_days.known_exploited,
             money=self.money.to_model() if self.money else None,
         )
 

@@ -87,14 +87,17 @@ def test_fixed_entry_seen_again_reopens_with_event_and_new_deadline(engine: Engi
     assert kinds == ["opened", "fixed", "reopened"]
 
 
-def test_kev_entry_uses_the_stricter_of_sla_and_catalog_date(engine: Engine) -> None:
+def test_kev_entry_is_due_kev_sla_after_first_seen_and_keeps_cisas_date(engine: Engine) -> None:
     kev = dependency("pyyaml", "CVE-2020-14343", severity=Severity.CRITICAL, known_exploited=True,
-                     kev_due_date=date(2026, 1, 8))
-    late_kev = dependency("pillow", "CVE-2023-4863", severity=Severity.HIGH, known_exploited=True,
-                          kev_due_date=date(2026, 6, 1))
-    record_verdict_in(engine, verdict([kev, late_kev], run_id="a"))
-    assert entries(engine)["CVE-2020-14343"].due_date == date(2026, 1, 8)  # SLA 7 days: Jan 12
-    assert entries(engine)["CVE-2023-4863"].due_date == date(2026, 2, 4)  # SLA 30 days wins
+                     kev_due_date=date(2022, 5, 3))
+    old_kev = dependency("pillow", "CVE-2023-4863", severity=Severity.HIGH, known_exploited=True,
+                         kev_due_date=date(2021, 6, 1))
+    record_verdict_in(engine, verdict([kev, old_kev], run_id="a"))
+    critical, high = entries(engine)["CVE-2020-14343"], entries(engine)["CVE-2023-4863"]
+    assert critical.due_date == T0.date() + timedelta(days=7)  # critical SLA is shorter
+    assert high.due_date == T0.date() + timedelta(days=14)  # KEV SLA, not CISA's 2021 date
+    assert high.kev_due_date == date(2021, 6, 1)
+    assert high.due_date >= high.first_seen.date()
 
 
 def test_owner_comes_from_the_finding_then_the_project_default(engine: Engine) -> None:

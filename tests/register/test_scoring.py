@@ -13,6 +13,7 @@ from register.scoring import (
     expected_annual_loss,
     probability_of,
     score_finding,
+    sla_days_of,
 )
 from tests.register.factories import code, dependency
 
@@ -99,10 +100,17 @@ def test_expected_annual_loss_is_frequency_times_loss_range() -> None:
     assert expected_annual_loss(probability=3, impact=4, money=None) is None
 
 
-def test_kev_due_date_wins_when_stricter_than_sla() -> None:
+def test_kev_deadline_runs_from_first_seen_never_from_cisas_date() -> None:
     opened = datetime(2026, 1, 5, tzinfo=UTC)
-    kev = dependency("pyyaml", "CVE-1", known_exploited=True, kev_due_date=date(2026, 1, 9))
-    assert due_date_for(kev, opened_at=opened, sla_days=30) == date(2026, 1, 9)
-    assert due_date_for(kev, opened_at=opened, sla_days=2) == date(2026, 1, 7)
+    context = RiskContext(kev_sla_days=14)
+    kev = dependency("pyyaml", "CVE-1", known_exploited=True, kev_due_date=date(2022, 5, 3))
+    sla = sla_days_of(kev, context)
+    assert sla == 14
+    assert due_date_for(kev, opened_at=opened, sla_days=sla) == date(2026, 1, 19)
+    critical = kev.model_copy(update={"severity": Severity.CRITICAL})
+    assert sla_days_of(critical, context) == 7  # the severity's SLA when shorter
     plain = dependency("pyyaml", "CVE-1")
+    assert sla_days_of(plain, context) == 30
     assert due_date_for(plain, opened_at=opened, sla_days=30) == date(2026, 2, 4)
+
+

@@ -122,3 +122,33 @@ def test_enrich_is_pure(scanned: list[Finding], advisories: AdvisoryIndex, kev: 
     assert len(enriched) == len(scanned)
     assert [f.fingerprint for f in enriched] == [f.fingerprint for f in scanned]
     assert enrich(scanned) == scanned
+
+
+@pytest.fixture(scope="module")
+def aliased() -> AdvisoryIndex:
+    return load_advisory_dir(FIXTURES / "advisories" / "aliases")
+
+
+def pysec(rule_id: str, *aliases: str) -> Finding:
+    return dependency(rule_id, *aliases).model_copy(
+        update={"location": Location(package="alias-pkg", version="1.2")}
+    )
+
+
+def test_severity_comes_from_a_ghsa_record_sharing_the_cve(aliased: AdvisoryIndex) -> None:
+    (found,) = enrich([pysec("PYSEC-2099-1", "CVE-2099-0201")], advisories=aliased)
+    assert (found.severity, found.cvss_score) == (Severity.HIGH, 7.5)
+    assert found.cvss_vector == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
+    assert found.cwe == ("CWE-200",)
+
+
+def test_severity_reached_through_the_records_own_aliases(aliased: AdvisoryIndex) -> None:
+    # pip-audit may report only the PYSEC id: the record's aliases lead to the GHSA record.
+    (found,) = enrich([pysec("PYSEC-2099-2")], advisories=aliased)
+    assert (found.severity, found.cvss_score) == (Severity.CRITICAL, 9.3)
+    assert found.cvss_vector is not None and found.cvss_vector.startswith("CVSS:4.0/")
+
+
+def test_a_flaw_no_record_rates_stays_unknown(aliased: AdvisoryIndex) -> None:
+    (found,) = enrich([pysec("PYSEC-2099-3", "CVE-2099-0203")], advisories=aliased)
+    assert found.severity is Severity.UNKNOWN and found.cvss_score is None

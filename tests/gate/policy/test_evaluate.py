@@ -176,6 +176,27 @@ def test_severity_list_may_name_unknown_literally() -> None:
     assert _only(_run([code(severity=Severity.LOW)], rules)).action is Action.PASS
 
 
+def test_reason_says_unknown_severity_when_that_is_why_a_severity_rule_matched() -> None:
+    rules = policy(
+        "unknown_severity: high\nrules:\n"
+        "  - {name: block-critical-high, action: block, description: 'critical or high severity',"
+        " match: {severity: [critical, high]}}\n"
+        "  - {name: warn-medium, action: warn, description: 'medium',"
+        " match: {min_severity: medium}}\n"
+    )
+    unknown = _only(_run([dependency(severity=Severity.UNKNOWN)], rules))
+    assert unknown.reason == (
+        "blocked by rule 'block-critical-high': unknown severity, counted as high by the policy"
+    )
+    rated = _only(_run([dependency(severity=Severity.HIGH)], rules))
+    assert rated.reason == "blocked by rule 'block-critical-high': critical or high severity"
+    literal = policy(
+        "rules: [{name: w, action: warn, description: 'look', match: {severity: [unknown]}}]\n"
+    )
+    item = _only(_run([code(severity=Severity.UNKNOWN)], literal))
+    assert item.reason == "warned by rule 'w': look"
+
+
 def _action(match: str, finding: Finding) -> Action:
     rules = policy(f"rules: [{{name: m, action: block, match: {match}}}]\n")
     return _only(_run([finding], rules)).action
