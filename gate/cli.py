@@ -74,7 +74,10 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
               help="Run only these scanners (a partial scan never auto-fixes register entries).")
 @click.option("--import", "imports", multiple=True, type=click.Path(path_type=Path),
               help="Evaluate existing reports (pip-audit JSON, semgrep JSON, SARIF) instead.")
-@click.option("--advisories", type=click.Path(path_type=Path), help="Offline OSV directory.")
+@click.option(
+    "--advisories", type=click.Path(path_type=Path),
+    help="Offline OSV data: a directory of records or OSV's export .zip.",
+)
 @click.option("--kev", type=click.Path(path_type=Path), help="CISA KEV catalog JSON.")
 @click.option("--epss", type=click.Path(path_type=Path), help="EPSS scores CSV.")
 @click.option("-r", "--requirement", "requirements", multiple=True,

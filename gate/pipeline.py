@@ -16,8 +16,8 @@ from pathlib import Path
 
 from gate.advisories.enrich import enrich
 from gate.advisories.epss import EpssScores, load_epss
+from gate.advisories.index import AdvisoryIndex, open_advisories
 from gate.advisories.kev import KevCatalog, load_kev
-from gate.advisories.osv import AdvisoryIndex, load_advisory_dir
 from gate.config import GateConfig
 from gate.errors import ConfigError, GateError
 from gate.gitinfo import checkout_ref, current_branch, current_commit, repository_prefix
@@ -108,11 +108,11 @@ def load_enrichment(config: GateConfig, policy: Policy) -> Enrichment:
     advisories_dir = config.advisories_dir or policy.enrichment.advisories
     kev_path = config.kev_path or policy.enrichment.kev
     epss_path = config.epss_path or policy.enrichment.epss
-    if advisories_dir is not None and not Path(advisories_dir).is_dir():
+    if advisories_dir is not None and not Path(advisories_dir).exists():
         raise ConfigError(f"{advisories_dir}: advisories directory does not exist")
     return Enrichment(
         advisories_dir=Path(advisories_dir) if advisories_dir else None,
-        advisories=load_advisory_dir(Path(advisories_dir)) if advisories_dir else None,
+        advisories=open_advisories(Path(advisories_dir)) if advisories_dir else None,
         kev=load_kev(Path(kev_path)) if kev_path else None,
         epss=load_epss(Path(epss_path)) if epss_path else None,
     )

@@ -71,3 +71,16 @@ def postgres_available(url: str = POSTGRES_URL) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not available"
         return False
     return True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Advisory indexes and synced data go to a per-session folder, never the user's cache."""
+    folder = tmp_path_factory.mktemp("gate-cache")
+    previous = os.environ.get("GATE_CACHE_DIR")
+    os.environ["GATE_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("GATE_CACHE_DIR", None)
+    else:
+        os.environ["GATE_CACHE_DIR"] = previous

@@ -13,8 +13,9 @@ from datetime import date
 from typing import Any
 
 from gate.advisories.epss import EpssScore, EpssScores
+from gate.advisories.index import AdvisoryIndex
 from gate.advisories.kev import KevCatalog
-from gate.advisories.osv import AdvisoryIndex, OsvRecord
+from gate.advisories.osv import OsvRecord
 from gate.advisories.severity import best_severity
 from gate.models import Finding, FindingKind, Severity
 

@@ -160,8 +160,8 @@ class OsvRecord:
         return data
 
 
-class AdvisoryIndex:
-    """OSV records indexed by normalised package name and by every id and alias."""
+class MemoryIndex:
+    """OSV records in memory, indexed by normalised package name and by every id and alias."""
 
     def __init__(self, records: Iterable[OsvRecord]) -> None:
         self._records = tuple(records)
@@ -202,7 +202,7 @@ class AdvisoryIndex:
         return self._named.get(id_or_alias.strip().upper(), ())
 
 
-def load_advisory_dir(path: Path) -> AdvisoryIndex:
+def load_advisory_dir(path: Path) -> MemoryIndex:
     """Load every OSV record under `path`; `ConfigError` when there is none to load.
 
     The result is cached per process while no file under `path` changes, so the pipeline and
@@ -215,11 +215,11 @@ def load_advisory_dir(path: Path) -> AdvisoryIndex:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_stamped(path: Path, stamps: tuple[tuple[Path, int, int], ...]) -> AdvisoryIndex:
+def _load_stamped(path: Path, stamps: tuple[tuple[Path, int, int], ...]) -> MemoryIndex:
     records = [record for file, *_ in stamps for record in load_advisory_file(file)]
     if not records:
         raise ConfigError(f"advisories: no OSV records (.yaml, .yml, .json) under {path}")
-    return AdvisoryIndex(records)
+    return MemoryIndex(records)
 
 
 def _stamp(file: Path) -> tuple[int, int]:
@@ -283,22 +283,31 @@ def _record_files(root: Path) -> Iterator[Path]:
 
 def _read_document(file: Path) -> object:
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = file.read_bytes()
+    except OSError as exc:
         raise ReportFormatError(f"{file}: cannot read OSV record: {exc}") from exc
-    if file.suffix.lower() == ".json":
+    return parse_document(str(file), data)
+
+
+def parse_document(name: str, data: bytes) -> object:
+    """Parse one record file's bytes, JSON or YAML by `name`'s suffix; errors name the place."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportFormatError(f"{name}: cannot read OSV record: not UTF-8") from exc
+    if name.lower().endswith(".json"):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            where = f"{file}:{exc.lineno}:{exc.colno}"
+            where = f"{name}:{exc.lineno}:{exc.colno}"
             raise ReportFormatError(f"{where}: invalid JSON: {exc.msg}") from exc
     try:
         return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the base loader builds no objects
     except yaml.MarkedYAMLError as exc:
-        where = f"{file}:{_yaml_position(exc)}"
+        where = f"{name}:{_yaml_position(exc)}"
         raise ReportFormatError(f"{where}: invalid YAML: {exc.problem}") from exc
     except yaml.YAMLError as exc:
-        raise ReportFormatError(f"{file}: invalid YAML: {exc}") from exc
+        raise ReportFormatError(f"{name}: invalid YAML: {exc}") from exc
 
 
 def _yaml_position(exc: yaml.MarkedYAMLError) -> str:

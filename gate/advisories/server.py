@@ -16,7 +16,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from gate.advisories.osv import AdvisoryIndex
+from gate.advisories.index import AdvisoryIndex
 
 QUERY_PATH = "/v1/query"
 _MAX_BODY = 1 << 20

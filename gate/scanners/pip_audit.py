@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.advisories.osv import load_advisory_dir
+from gate.advisories.index import open_advisories
 from gate.advisories.server import serve_advisories
 from gate.errors import ConfigError, ReportFormatError, ScannerError
 from gate.fingerprint import dependency_fingerprint
@@ -146,7 +146,7 @@ def _requirement_lines(text: str) -> Iterator[str]:
 def _service(target: ScanTarget) -> Iterator[list[str]]:
     """Service arguments: a loopback OSV server over `advisories_dir`, else the live service."""
     if target.advisories_dir is not None:
-        with serve_advisories(load_advisory_dir(target.advisories_dir)) as url:
+        with serve_advisories(open_advisories(target.advisories_dir)) as url:
             yield ["--vulnerability-service", "osv", "--osv-url", url]
         return
     if target.pip_audit_service not in SERVICES:

@@ -9,7 +9,7 @@ import pytest
 from gate.advisories.enrich import enrich
 from gate.advisories.epss import EpssScores, load_epss
 from gate.advisories.kev import KevCatalog, load_kev
-from gate.advisories.osv import AdvisoryIndex, load_advisory_dir
+from gate.advisories.osv import MemoryIndex, load_advisory_dir
 from gate.fingerprint import dependency_fingerprint
 from gate.models import Finding, FindingKind, Location, Severity
 from gate.scanners.pip_audit import parse_pip_audit
@@ -17,7 +17,7 @@ from tests.conftest import FIXTURES, REPO_ROOT
 
 
 @pytest.fixture(scope="module")
-def advisories() -> AdvisoryIndex:
+def advisories() -> MemoryIndex:
     return load_advisory_dir(REPO_ROOT / "examples" / "advisories")
 
 
@@ -51,7 +51,7 @@ def dependency(rule_id: str, *aliases: str, severity: Severity = Severity.UNKNOW
 
 
 def test_kev_marks_the_salt_clearfuncs_findings(
-    scanned: list[Finding], advisories: AdvisoryIndex, kev: KevCatalog
+    scanned: list[Finding], advisories: MemoryIndex, kev: KevCatalog
 ) -> None:
     found = by_id(enrich(scanned, advisories=advisories, kev=kev))
     salt = found["PYSEC-2020-102"]  # CVE-2020-11651
@@ -63,7 +63,7 @@ def test_kev_marks_the_salt_clearfuncs_findings(
 
 
 def test_severity_comes_only_from_records_that_have_one(
-    scanned: list[Finding], advisories: AdvisoryIndex
+    scanned: list[Finding], advisories: MemoryIndex
 ) -> None:
     found = by_id(enrich(scanned, advisories=advisories))
     medium = found["PYSEC-2023-166"]
@@ -98,7 +98,7 @@ def test_records_are_found_by_alias_and_cwe_is_filled() -> None:
     assert enriched.cvss_score is None
 
 
-def test_a_known_severity_is_never_overwritten(advisories: AdvisoryIndex) -> None:
+def test_a_known_severity_is_never_overwritten(advisories: MemoryIndex) -> None:
     finding = dependency("PYSEC-2023-166", severity=Severity.CRITICAL)
     (enriched,) = enrich([finding], advisories=advisories)
     assert enriched.severity is Severity.CRITICAL
@@ -106,7 +106,7 @@ def test_a_known_severity_is_never_overwritten(advisories: AdvisoryIndex) -> Non
 
 
 def test_code_findings_get_kev_but_not_advisory_severity(
-    advisories: AdvisoryIndex, kev: KevCatalog
+    advisories: MemoryIndex, kev: KevCatalog
 ) -> None:
     code = Finding(kind=FindingKind.CODE, scanner="semgrep", rule_id="CVE-2020-11651",
                    title="t", fingerprint="f" * 32)
@@ -115,7 +115,7 @@ def test_code_findings_get_kev_but_not_advisory_severity(
     assert enriched.severity is Severity.UNKNOWN
 
 
-def test_enrich_is_pure(scanned: list[Finding], advisories: AdvisoryIndex, kev: KevCatalog) -> None:
+def test_enrich_is_pure(scanned: list[Finding], advisories: MemoryIndex, kev: KevCatalog) -> None:
     before = [f.model_dump() for f in scanned]
     enriched = enrich(scanned, advisories=advisories, kev=kev)
     assert [f.model_dump() for f in scanned] == before
@@ -125,7 +125,7 @@ def test_enrich_is_pure(scanned: list[Finding], advisories: AdvisoryIndex, kev: 
 
 
 @pytest.fixture(scope="module")
-def aliased() -> AdvisoryIndex:
+def aliased() -> MemoryIndex:
     return load_advisory_dir(FIXTURES / "advisories" / "aliases")
 
 
@@ -135,20 +135,20 @@ def pysec(rule_id: str, *aliases: str) -> Finding:
     )
 
 
-def test_severity_comes_from_a_ghsa_record_sharing_the_cve(aliased: AdvisoryIndex) -> None:
+def test_severity_comes_from_a_ghsa_record_sharing_the_cve(aliased: MemoryIndex) -> None:
     (found,) = enrich([pysec("PYSEC-2099-1", "CVE-2099-0201")], advisories=aliased)
     assert (found.severity, found.cvss_score) == (Severity.HIGH, 7.5)
     assert found.cvss_vector == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
     assert found.cwe == ("CWE-200",)
 
 
-def test_severity_reached_through_the_records_own_aliases(aliased: AdvisoryIndex) -> None:
+def test_severity_reached_through_the_records_own_aliases(aliased: MemoryIndex) -> None:
     # pip-audit may report only the PYSEC id: the record's aliases lead to the GHSA record.
     (found,) = enrich([pysec("PYSEC-2099-2")], advisories=aliased)
     assert (found.severity, found.cvss_score) == (Severity.CRITICAL, 9.3)
     assert found.cvss_vector is not None and found.cvss_vector.startswith("CVSS:4.0/")
 
 
-def test_a_flaw_no_record_rates_stays_unknown(aliased: AdvisoryIndex) -> None:
+def test_a_flaw_no_record_rates_stays_unknown(aliased: MemoryIndex) -> None:
     (found,) = enrich([pysec("PYSEC-2099-3", "CVE-2099-0203")], advisories=aliased)
     assert found.severity is Severity.UNKNOWN and found.cvss_score is None

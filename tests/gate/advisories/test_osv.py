@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gate.advisories.osv import (
-    AdvisoryIndex,
+    MemoryIndex,
     OsvRecord,
     load_advisory_dir,
     normalise_timestamp,
@@ -24,18 +24,18 @@ def ids(records: Iterable[OsvRecord]) -> list[str]:
     return sorted(r.id for r in records)
 
 
-def record(index: AdvisoryIndex, record_id: str) -> OsvRecord:
+def record(index: MemoryIndex, record_id: str) -> OsvRecord:
     found = index.get(record_id)
     assert found is not None, record_id
     return found
 
 
 @pytest.fixture(scope="module")
-def demo() -> AdvisoryIndex:
+def demo() -> MemoryIndex:
     return load_advisory_dir(DEMO)
 
 
-def test_loads_yaml_yml_and_json_recursively(demo: AdvisoryIndex) -> None:
+def test_loads_yaml_yml_and_json_recursively(demo: MemoryIndex) -> None:
     assert ids(demo.records) == [
         "DEMO-1", "DEMO-2", "DEMO-3", "DEMO-4", "DEMO-5", "GHSA-demo-0001", "GHSA-demo-0002",
     ]
@@ -58,34 +58,34 @@ def test_loads_yaml_yml_and_json_recursively(demo: AdvisoryIndex) -> None:
     ],
 )
 def test_query_applies_ranges_last_affected_and_versions(
-    demo: AdvisoryIndex, version: str, expected: list[str]
+    demo: MemoryIndex, version: str, expected: list[str]
 ) -> None:
     assert ids(demo.query("demo-pkg", version)) == expected
 
 
-def test_query_normalises_package_names_per_pep_503(demo: AdvisoryIndex) -> None:
+def test_query_normalises_package_names_per_pep_503(demo: MemoryIndex) -> None:
     for spelling in ("Demo_Pkg", "DEMO.pkg", "demo--pkg"):
         assert ids(demo.query(spelling, "0.9")) == ["DEMO-1"]
 
 
-def test_withdrawn_and_other_ecosystems_never_match(demo: AdvisoryIndex) -> None:
+def test_withdrawn_and_other_ecosystems_never_match(demo: MemoryIndex) -> None:
     matched = {r.id for v in ("0.1", "1.0", "2.0", "3.0", "9.9") for r in demo.query("demo-pkg", v)}
     assert "DEMO-4" not in matched
     assert "DEMO-5" not in matched
 
 
-def test_semver_ranges_match(demo: AdvisoryIndex) -> None:
+def test_semver_ranges_match(demo: MemoryIndex) -> None:
     assert ids(demo.query("ghsa-pkg", "1.3.9")) == ["GHSA-demo-0001", "GHSA-demo-0002"]
     assert ids(demo.query("ghsa-pkg", "1.4.0")) == ["GHSA-demo-0002"]
 
 
-def test_get_by_id_or_alias_case_insensitively(demo: AdvisoryIndex) -> None:
+def test_get_by_id_or_alias_case_insensitively(demo: MemoryIndex) -> None:
     assert record(demo, "DEMO-2").id == "DEMO-2"
     assert record(demo, "cve-2099-0003").id == "DEMO-3"
     assert demo.get("CVE-1999-0000") is None
 
 
-def test_timestamps_are_normalised_to_utc_z(demo: AdvisoryIndex) -> None:
+def test_timestamps_are_normalised_to_utc_z(demo: MemoryIndex) -> None:
     one, two, three = (record(demo, i) for i in ("DEMO-1", "DEMO-2", "DEMO-3"))
     assert one.published == "2021-07-05T00:01:22Z"  # +02:00 converted
     assert one.modified == "2022-01-02T00:00:00Z"  # a bare date
@@ -93,7 +93,7 @@ def test_timestamps_are_normalised_to_utc_z(demo: AdvisoryIndex) -> None:
     assert three.published == "2021-07-05T00:01:22.043149Z"
 
 
-def test_record_fields_are_kept(demo: AdvisoryIndex) -> None:
+def test_record_fields_are_kept(demo: MemoryIndex) -> None:
     ghsa = record(demo, "GHSA-demo-0001")
     assert ghsa.aliases == ("CVE-2099-0101",)
     assert ghsa.cwe_ids == ("CWE-79",)

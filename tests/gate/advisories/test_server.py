@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gate.advisories.osv import AdvisoryIndex, load_advisory_dir
+from gate.advisories.osv import MemoryIndex, load_advisory_dir
 from gate.advisories.server import serve_advisories
 from tests.conftest import FIXTURES, REPO_ROOT
 
@@ -29,11 +29,11 @@ def query(name: str, version: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def demo() -> AdvisoryIndex:
+def demo() -> MemoryIndex:
     return load_advisory_dir(FIXTURES / "advisories" / "osv")
 
 
-def test_answers_matching_records_with_z_timestamps(demo: AdvisoryIndex) -> None:
+def test_answers_matching_records_with_z_timestamps(demo: MemoryIndex) -> None:
     with serve_advisories(demo) as url:
         assert url.startswith("http://127.0.0.1:")
         status, body = post(url, query("Demo_Pkg", "1.0"))
@@ -48,7 +48,7 @@ def test_answers_matching_records_with_z_timestamps(demo: AdvisoryIndex) -> None
     assert vulns["DEMO-1"]["aliases"] == ["CVE-2099-0001"]
 
 
-def test_package_names_are_normalised_as_pip_audit_compares_them(demo: AdvisoryIndex) -> None:
+def test_package_names_are_normalised_as_pip_audit_compares_them(demo: MemoryIndex) -> None:
     with serve_advisories(demo) as url:
         _, body = post(url, query("demo-pkg", "0.5"))
     (vuln,) = body["vulns"]
@@ -56,7 +56,7 @@ def test_package_names_are_normalised_as_pip_audit_compares_them(demo: AdvisoryI
     assert vuln["affected"][0]["ranges"][0]["events"][-1] == {"fixed": "2.1.3"}
 
 
-def test_no_match_is_an_empty_object(demo: AdvisoryIndex) -> None:
+def test_no_match_is_an_empty_object(demo: MemoryIndex) -> None:
     with serve_advisories(demo) as url:
         assert post(url, query("demo-pkg", "9.0")) == (200, {})
         assert post(url, query("unknown-package", "1.0")) == (200, {})
@@ -64,7 +64,7 @@ def test_no_match_is_an_empty_object(demo: AdvisoryIndex) -> None:
         assert post(url, npm) == (200, {})
 
 
-def test_bad_requests_are_rejected(demo: AdvisoryIndex) -> None:
+def test_bad_requests_are_rejected(demo: MemoryIndex) -> None:
     with serve_advisories(demo) as url:
         assert post(url, b"not json")[0] == 400
         assert post(url, [1, 2])[0] == 400
@@ -79,7 +79,7 @@ def test_real_pypa_timestamps_come_out_with_z() -> None:
     assert all(v["published"].endswith("Z") and v["modified"].endswith("Z") for v in body["vulns"])
 
 
-def test_the_server_stops_when_the_block_ends(demo: AdvisoryIndex) -> None:
+def test_the_server_stops_when_the_block_ends(demo: MemoryIndex) -> None:
     with serve_advisories(demo) as url:
         pass
     with pytest.raises(urllib.error.URLError):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gate.advisories.osv import (
-    AdvisoryIndex,
+    MemoryIndex,
     OsvRecord,
     OsvSeverity,
     load_advisory_dir,
@@ -20,19 +20,19 @@ from tests.conftest import FIXTURES, REPO_ROOT
 SOURCE = Path("inline.yaml")
 
 
-def record(index: AdvisoryIndex, record_id: str) -> OsvRecord:
+def record(index: MemoryIndex, record_id: str) -> OsvRecord:
     found = index.get(record_id)
     assert found is not None, record_id
     return found
 
 
 @pytest.fixture(scope="module")
-def pypa() -> AdvisoryIndex:
+def pypa() -> MemoryIndex:
     return load_advisory_dir(REPO_ROOT / "examples" / "advisories")
 
 
 @pytest.fixture(scope="module")
-def demo() -> AdvisoryIndex:
+def demo() -> MemoryIndex:
     return load_advisory_dir(FIXTURES / "advisories" / "osv")
 
 
@@ -44,7 +44,7 @@ def demo() -> AdvisoryIndex:
     ],
 )
 def test_cvss_v3_vectors_of_real_records(
-    pypa: AdvisoryIndex, record_id: str, severity: Severity, score: float
+    pypa: MemoryIndex, record_id: str, severity: Severity, score: float
 ) -> None:
     found = record_severity(record(pypa, record_id))
     assert (found.severity, found.score, found.source) == (severity, score, "cvss_v3")
@@ -52,19 +52,19 @@ def test_cvss_v3_vectors_of_real_records(
     assert found.vector.startswith("CVSS:3.1/")
 
 
-def test_record_without_any_severity_stays_unknown(pypa: AdvisoryIndex) -> None:
+def test_record_without_any_severity_stays_unknown(pypa: MemoryIndex) -> None:
     found = record_severity(record(pypa, "PYSEC-2020-102"))  # salt ClearFuncs, no vector
     assert found.severity is Severity.UNKNOWN
     assert found.score is None
 
 
-def test_ghsa_word_is_used_when_there_is_no_vector(demo: AdvisoryIndex) -> None:
+def test_ghsa_word_is_used_when_there_is_no_vector(demo: MemoryIndex) -> None:
     found = record_severity(record(demo, "GHSA-demo-0001"))  # database_specific: MODERATE
     assert (found.severity, found.score) == (Severity.MEDIUM, None)
     assert found.source == "database_specific"
 
 
-def test_cvss_v4_wins_over_v3_and_over_the_word(demo: AdvisoryIndex) -> None:
+def test_cvss_v4_wins_over_v3_and_over_the_word(demo: MemoryIndex) -> None:
     found = record_severity(record(demo, "GHSA-demo-0002"))
     assert (found.severity, found.score, found.source) == (Severity.CRITICAL, 9.3, "cvss_v4")
 
