@@ -155,6 +155,28 @@ class ScannerStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class PathNote(_Frozen):
+    """A path a scanner did not scan, and why."""
+
+    path: str
+    reason: str
+
+
+class Coverage(_Frozen):
+    """What a scanner really covered, next to what was in scope.
+
+    `not_scanned` are in-scope files the scanner skipped or failed on: each is also a
+    `riskgate-file-not-scanned` finding. `excluded` are paths the policy's `scope.exclude` or
+    the target's ignore files put out of scope (a bounded sample; `excluded_total` counts all).
+    """
+
+    in_scope: int = 0
+    scanned: int = 0
+    not_scanned: tuple[PathNote, ...] = ()
+    excluded: tuple[PathNote, ...] = ()
+    excluded_total: int = 0
+
+
 class ScannerRun(_Frozen):
     """What one scanner did in this run."""
 
@@ -165,6 +187,7 @@ class ScannerRun(_Frozen):
     error: str | None = None
     fail_open: bool = False
     finding_count: int = 0
+    coverage: Coverage | None = None
 
 
 class ExpiredIgnore(_Frozen):

@@ -132,6 +132,8 @@ def build_target(
         advisories_dir=enrichment.advisories_dir,
         pip_audit_service=config.pip_audit_service or pip_audit.service,
         semgrep_configs=(*semgrep.configs, *config.semgrep_configs),
+        semgrep_max_target_bytes=semgrep.max_target_bytes,
+        exclude=policy.scope.exclude,
     )
 
 
@@ -187,6 +189,7 @@ def run_scanner(
         version=output.version,
         duration_seconds=round(time.monotonic() - began, 3),
         finding_count=len(output.findings),
+        coverage=output.coverage,
     )
     return output.findings, run
 

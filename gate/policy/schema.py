@@ -183,9 +183,24 @@ class PipAuditConfig(_ScannerBase):
 
 
 class SemgrepConfig(_ScannerBase):
-    """semgrep settings; `configs` are extra rule packs besides riskgate's own."""
+    """semgrep settings; `configs` are extra rule packs besides riskgate's own.
+
+    `max_target_bytes` is semgrep's file size limit; a bigger file in scope is not scanned and
+    becomes a `riskgate-file-not-scanned` finding.
+    """
 
     configs: Globs = ()
+    max_target_bytes: Annotated[int, Field(ge=1, le=2**40)] = 20_000_000
+
+
+class ScopeConfig(_Strict):
+    """What the code scanners must cover: every file of their rules' languages except these.
+
+    `exclude` takes gitignore-style globs relative to the scanned directory; excluded paths
+    are listed as excluded in every report, never as findings.
+    """
+
+    exclude: Globs = ()
 
 
 class ScannersConfig(_Strict):
@@ -327,6 +342,7 @@ class Policy(_Strict):
     rules: tuple[Rule, ...] = ()
     ignores: tuple[Ignore, ...] = ()
     scanners: ScannersConfig = Field(default_factory=ScannersConfig)
+    scope: ScopeConfig = Field(default_factory=ScopeConfig)
     enrichment: EnrichmentConfig = Field(default_factory=EnrichmentConfig)
     sla_days: SlaDays = Field(default_factory=SlaDays)
     owners: OwnersConfig = Field(default_factory=OwnersConfig)

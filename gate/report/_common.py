@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from gate.models import Action, EvaluatedFinding, Finding, Severity, Verdict
+from gate.models import Action, EvaluatedFinding, Finding, ScannerRun, Severity, Verdict
 
 ACTION_ORDER = (Action.BLOCK, Action.WARN, Action.EXISTING, Action.IGNORE, Action.PASS)
 SEVERITY_ORDER = (
@@ -80,3 +80,32 @@ def scanner_names(verdict: Verdict) -> list[str]:
 def decision_label(verdict: Verdict) -> str:
     """PASS, WARN, BLOCK or ERROR."""
     return verdict.decision.value.upper()
+
+
+COVERAGE_LIST_LIMIT = 20
+
+
+def coverage_summary(run: ScannerRun) -> str | None:
+    """`semgrep scanned 41 of 43 files in scope; 2 not scanned; 3 paths excluded`, or None."""
+    coverage = run.coverage
+    if coverage is None:
+        return None
+    text = f"{run.name} scanned {coverage.scanned} of {coverage.in_scope} files in scope"
+    text += f"; {len(coverage.not_scanned)} not scanned"
+    return text + f"; {coverage.excluded_total} paths excluded from scope"
+
+
+def coverage_notes(run: ScannerRun, *, limit: int = COVERAGE_LIST_LIMIT) -> list[str]:
+    """One line per path not scanned, then per path excluded (bounded), each with its reason."""
+    coverage = run.coverage
+    if coverage is None:
+        return []
+    lines = [f"not scanned: {note.path} ({note.reason})" for note in coverage.not_scanned[:limit]]
+    if len(coverage.not_scanned) > limit:
+        lines.append(f"not scanned: {len(coverage.not_scanned) - limit} more (see the findings)")
+    lines += [f"excluded: {note.path} ({note.reason})" for note in coverage.excluded[:limit]]
+    if coverage.excluded_total > min(limit, len(coverage.excluded)):
+        more = coverage.excluded_total - min(limit, len(coverage.excluded))
+        lines.append(f"excluded: {more} more (the JSON report lists up to "
+                     f"{len(coverage.excluded)})")
+    return lines

@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass
 
 from gate.models import Action, EvaluatedFinding, ScannerRun, ScannerStatus, Verdict
-from gate.report._common import finding_file, fix_text, one_line, ordered
+from gate.report._common import (
+    coverage_notes,
+    coverage_summary,
+    finding_file,
+    fix_text,
+    one_line,
+    ordered,
+)
 
 MAX_PER_LEVEL = 10
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -50,6 +57,7 @@ def render_github(verdict: Verdict) -> str:
     errors += [_finding_command("error", item, root) for item in blocked]
     warnings = [_finding_command("warning", item, root) for item in warned]
     lines = errors[:MAX_PER_LEVEL] + warnings[:MAX_PER_LEVEL]
+    lines += [_coverage_command(run) for run in verdict.scanners if run.coverage is not None]
     omitted = max(0, len(errors) - MAX_PER_LEVEL) + max(0, len(warnings) - MAX_PER_LEVEL)
     if omitted:
         lines.append(command(
@@ -60,6 +68,12 @@ def render_github(verdict: Verdict) -> str:
             title="riskgate",
         ))
     return "".join(line + "\n" for line in lines)
+
+
+def _coverage_command(run: ScannerRun) -> str:
+    """One notice: the counts, then every path not scanned or excluded (bounded), with why."""
+    text = "; ".join([coverage_summary(run) or "", *coverage_notes(run)])
+    return command("notice", one_line(text, limit=4000), title=f"riskgate: {run.name} coverage")
 
 
 def _scanner_command(run: ScannerRun) -> str:

@@ -15,7 +15,15 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from gate.models import Action, EvaluatedFinding, ScannerRun, ScannerStatus, Verdict
-from gate.report._common import decision_label, fix_text, one_line, ordered, scanner_names
+from gate.report._common import (
+    coverage_notes,
+    coverage_summary,
+    decision_label,
+    fix_text,
+    one_line,
+    ordered,
+    scanner_names,
+)
 
 _ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -41,12 +49,33 @@ def _suite(name: str, items: list[EvaluatedFinding], run: ScannerRun | None) -> 
     suite = ET.Element("testsuite", name=xml_text(name))
     if run and run.duration_seconds is not None:
         suite.set("time", f"{run.duration_seconds:.3f}")
+    if run and run.coverage is not None:
+        suite.append(_coverage_properties(run))
     if run and run.status is not ScannerStatus.OK:
         suite.append(_scanner_case(run))
     for item in items:
         suite.append(_case(item))
     _set_counts(suite, [suite])
     return suite
+
+
+def _coverage_properties(run: ScannerRun) -> ET.Element:
+    """Coverage as suite properties: counts, then each path not scanned or excluded."""
+    properties = ET.Element("properties")
+    coverage = run.coverage
+    assert coverage is not None  # noqa: S101 - the caller checks
+    counts = {
+        "coverage.summary": coverage_summary(run) or "",
+        "coverage.in_scope": str(coverage.in_scope),
+        "coverage.scanned": str(coverage.scanned),
+        "coverage.not_scanned": str(len(coverage.not_scanned)),
+        "coverage.excluded": str(coverage.excluded_total),
+    }
+    for key, value in counts.items():
+        ET.SubElement(properties, "property", name=key, value=xml_text(value))
+    for note in coverage_notes(run):
+        ET.SubElement(properties, "property", name="coverage.path", value=xml_text(note))
+    return properties
 
 
 def _scanner_case(run: ScannerRun) -> ET.Element:

@@ -11,7 +11,14 @@ import re
 from dataclasses import dataclass
 
 from gate.models import Action, Decision, EvaluatedFinding, Finding, Severity, Verdict
-from gate.report._common import decision_label, fix_text, one_line, ordered
+from gate.report._common import (
+    coverage_notes,
+    coverage_summary,
+    decision_label,
+    fix_text,
+    one_line,
+    ordered,
+)
 
 GITHUB_SUMMARY_LIMIT = 1_000_000  # bytes; GitHub refuses step summaries over 1 MiB
 _ICON = {Decision.PASS: "✅", Decision.WARN: "⚠️", Decision.BLOCK: "⛔", Decision.ERROR: "❌"}
@@ -124,6 +131,10 @@ def _tail(verdict: Verdict) -> str:
         version = f" {escape_markdown(run.version, limit=50)}" if run.version else ""
         lines.append(f"- Scanner {escape_markdown(run.name, limit=80)}{version}: "
                      f"{run.status.value}{error}")
+        summary = coverage_summary(run)
+        if summary:
+            lines.append(f"  - Coverage: {escape_markdown(summary)}")
+            lines += [f"    - {escape_markdown(note)}" for note in coverage_notes(run)]
     lines += [
         f"- Expired ignore {escape_markdown(e.rule, limit=100)} (owner "
         f"{escape_markdown(e.owner, limit=80)}, expired {e.expired_on.isoformat()}): "

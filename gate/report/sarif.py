@@ -34,7 +34,14 @@ from gate.models import (
     Severity,
     Verdict,
 )
-from gate.report._common import finding_file, fix_text, one_line, ordered
+from gate.report._common import (
+    coverage_notes,
+    coverage_summary,
+    finding_file,
+    fix_text,
+    one_line,
+    ordered,
+)
 from gate.report._common import scanner_names as _scanner_names
 from gate.report.markdown import escape_markdown
 
@@ -106,11 +113,18 @@ def _invocation(scanner_run: ScannerRun) -> dict[str, Any]:
     notes = [scanner_run.error] if scanner_run.error else []
     if scanner_run.status is ScannerStatus.SKIPPED and not notes:
         notes = ["skipped"]
-    if notes:
-        level = "error" if scanner_run.status is ScannerStatus.FAILED else "note"
-        invocation["toolExecutionNotifications"] = [
-            {"level": level, "message": {"text": note}} for note in notes
+    level = "error" if scanner_run.status is ScannerStatus.FAILED else "note"
+    notifications = [{"level": level, "message": {"text": note}} for note in notes]
+    coverage = scanner_run.coverage
+    if coverage is not None:
+        invocation["properties"] = {"coverage": coverage.model_dump(mode="json")}
+        summary = coverage_summary(scanner_run) or ""
+        notifications.append({"level": "note", "message": {"text": summary}})
+        notifications += [
+            {"level": "warning", "message": {"text": note}} for note in coverage_notes(scanner_run)
         ]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return invocation
 
 

@@ -15,7 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from gate.models import Action, Decision, ScannerRun, ScannerStatus, Verdict
-from gate.report._common import decision_label, fix_text, one_line, ordered
+from gate.report._common import (
+    coverage_notes,
+    coverage_summary,
+    decision_label,
+    fix_text,
+    one_line,
+    ordered,
+)
 
 _DECISION_STYLE = {
     Decision.PASS: "bold white on green",
@@ -58,6 +65,7 @@ def _sections(verdict: Verdict) -> list[RenderableType]:
     else:
         sections.append(Text("No findings."))
     sections.append(_scanners_line(verdict.scanners))
+    sections.extend(_coverage_lines(verdict.scanners))
     sections.extend(_expired_lines(verdict))
     return sections
 
@@ -109,6 +117,18 @@ def _scanner_text(run: ScannerRun) -> str:
     if run.error:
         text += f" ({one_line(run.error, limit=200)})"
     return text
+
+
+def _coverage_lines(runs: tuple[ScannerRun, ...]) -> list[Text]:
+    lines: list[Text] = []
+    for run in runs:
+        summary = coverage_summary(run)
+        if summary is None:
+            continue
+        missed = bool(run.coverage and run.coverage.not_scanned)
+        lines.append(Text(f"Coverage: {one_line(summary)}", style="red" if missed else ""))
+        lines.extend(Text(f"  - {one_line(note, limit=300)}") for note in coverage_notes(run))
+    return lines
 
 
 def _expired_lines(verdict: Verdict) -> list[Text]:

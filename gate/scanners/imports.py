@@ -83,9 +83,12 @@ def parse_report(raw: bytes, *, root: Path, source: str) -> list[Finding]:
 
         return parse_sarif(raw, root=root, source=source)
     if fmt == "semgrep":
-        from gate.scanners.semgrep import parse_semgrep
+        from gate.scanners.semgrep import parse_report as parse_semgrep_report
+        from gate.scanners.semgrep_coverage import imported_gaps, not_scanned_findings
 
-        return parse_semgrep(raw, root=root, source=source)
+        report = parse_semgrep_report(raw, root=root, source=source)
+        gaps = imported_gaps(report.paths)
+        return [*report.findings, *not_scanned_findings(gaps, scanner="semgrep", root=root)]
     from gate.scanners.pip_audit import parse_pip_audit
 
     return parse_pip_audit(raw, root=root, manifest=None, source=source)

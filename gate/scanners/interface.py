@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from gate.models import Finding
+from gate.models import Coverage, Finding
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,15 +19,18 @@ class ScanTarget:
     advisories_dir: Path | None = None
     pip_audit_service: str = "osv"
     semgrep_configs: tuple[str, ...] = ()
+    semgrep_max_target_bytes: int = 10_000_000
+    exclude: tuple[str, ...] = ()
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ScanOutput:
-    """Parsed findings of one scanner run, with the tool's version when it told us."""
+    """Parsed findings of one scanner run, the tool's version and what it covered."""
 
     findings: list[Finding]
     version: str | None = None
+    coverage: Coverage | None = None
 
 
 class Scanner(Protocol):

@@ -29,8 +29,9 @@ from urllib.request import url2pathname
 
 from gate.errors import ReportFormatError
 from gate.fingerprint import code_fingerprint, dependency_fingerprint
-from gate.models import Finding, FindingKind, Location, Severity
+from gate.models import Finding, FindingKind, Location, PathNote, Severity
 from gate.scanners.imports import SARIF_VERSION, decode_json
+from gate.scanners.semgrep_coverage import not_scanned_findings
 
 FINGERPRINT_KEY = "riskgateFingerprint/v1"
 _OWN_FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
@@ -107,8 +108,39 @@ def _parse_run(run: Any, *, ctx_place: str, root: Path, source: str) -> list[Fin
     results = run.get("results")
     if results is not None and not isinstance(results, list):
         raise ctx.error(".results", "expected a list")
+    gaps = _execution_gaps(run, ctx=ctx)
     parsed = (_parse_result(result, index=i, ctx=ctx) for i, result in enumerate(results or []))
-    return [finding for finding in parsed if finding is not None]
+    found = [finding for finding in parsed if finding is not None]
+    return [*found, *not_scanned_findings(gaps, scanner=ctx.scanner, root=root)]
+
+
+def _execution_gaps(run: dict[str, Any], *, ctx: _Run) -> list[PathNote]:
+    """Refuse a run that did not succeed; error notifications about one file are gaps.
+
+    `executionSuccessful: false`, or an error-level notification about the whole run, means
+    the tool did not finish: its empty result list proves nothing (fail closed). An error about
+    one file (a parse failure) becomes a `riskgate-file-not-scanned` finding for that file.
+    """
+    gaps: list[PathNote] = []
+    for index, invocation in enumerate(_list(run.get("invocations"))):
+        where = f".invocations[{index}]"
+        notes = [_dict(n) for n in _list(_dict(invocation).get("toolExecutionNotifications"))]
+        errors = [n for n in notes if n.get("level") == "error"]
+        first = _text(_dict(errors[0].get("message")).get("text")) if errors else ""
+        if _dict(invocation).get("executionSuccessful") is False:
+            failed = "the tool's run failed (executionSuccessful: false)"
+            raise ctx.error(where, failed + _tail(first))
+        for note in errors:
+            text = _text(_dict(note.get("message")).get("text")) or "a tool error"
+            path = _location(note, ctx=ctx)[0] if _list(note.get("locations")) else None
+            if path is None:
+                raise ctx.error(where, f"the tool reported an error: {text[:300]}")
+            gaps.append(PathNote(path=path, reason=f"{ctx.scanner} error: {text[:200]}"))
+    return gaps
+
+
+def _tail(text: str) -> str:
+    return f": {text[:300]}" if text else ""
 
 
 def _parse_result(result: Any, *, index: int, ctx: _Run) -> Finding | None:

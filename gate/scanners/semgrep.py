@@ -29,6 +29,13 @@ from gate.fingerprint import code_fingerprint
 from gate.models import Finding, FindingKind, Location, Severity
 from gate.scanners.interface import ScanOutput, ScanTarget
 from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
+from gate.scanners.scope import IGNORE_FILE, Targets, enumerate_scope, targets_of_rules
+from gate.scanners.semgrep_coverage import (
+    ReportedPaths,
+    judge_coverage,
+    not_scanned_findings,
+    reported_paths,
+)
 
 NAME = "semgrep"
 PER_FILE_TIMEOUT = 30
@@ -60,6 +67,7 @@ class SemgrepScanner:
         """Scan `target.root`; `ScannerError` when semgrep is missing, fails, hangs or lies."""
         executable = find_executable(NAME, setting="GATE_SEMGREP_BIN")
         configs = config_args(target.semgrep_configs)
+        scope = enumerate_scope(target.root, targets=rule_targets(configs), exclude=target.exclude)
         with tempfile.TemporaryDirectory(prefix="riskgate-semgrep-") as tmp:
             result = run_tool(
                 NAME,
@@ -69,7 +77,11 @@ class SemgrepScanner:
                 env={**semgrep_env(Path(tmp)), **target.extra_env},
             )
         report = judge(result, root=target.root, rule_ids=known_rule_ids(configs))
-        return ScanOutput(findings=report.findings, version=report.version)
+        coverage = judge_coverage(scope, report.paths)
+        missed = not_scanned_findings(coverage.not_scanned, scanner=NAME, root=target.root)
+        return ScanOutput(
+            findings=[*report.findings, *missed], version=report.version, coverage=coverage
+        )
 
     def parse(self, raw: bytes, *, root: Path) -> list[Finding]:
         """Parse semgrep's JSON report (see `parse_semgrep`)."""
@@ -83,6 +95,7 @@ class SemgrepReport:
     findings: list[Finding]
     version: str | None = None
     file_errors: int = 0
+    paths: ReportedPaths = field(default_factory=ReportedPaths)
 
 
 @dataclass(kw_only=True)
@@ -115,7 +128,23 @@ def build_argv(executable: str, *, target: ScanTarget, configs: Iterable[str]) -
     argv += ["--timeout", str(PER_FILE_TIMEOUT)]
     for config in (str(bundled_semgrep_rules()), *configs):
         argv += ["--config", config]
-    return [*argv, *scan_root_args(target.root)]
+    return [*argv, *coverage_args(target), *scan_root_args(target.root)]
+
+
+def coverage_args(target: ScanTarget) -> list[str]:
+    """What makes semgrep's coverage ours to decide and its report complete.
+
+    `--verbose` makes the JSON list skipped files with reasons; the size limit comes from the
+    policy; the policy's `scope.exclude` is passed on. Without a `.semgrepignore` of the
+    target semgrep would apply built-in ignores (`tests/`, `build/`...) without a word: they
+    are switched off, so the policy alone decides what is out of scope.
+    """
+    argv = ["--verbose", "--max-target-bytes", str(target.semgrep_max_target_bytes)]
+    if not (target.root / IGNORE_FILE).is_file():
+        argv.append("--x-ignore-semgrepignore-files")
+    for pattern in target.exclude:
+        argv += ["--exclude", pattern]
+    return argv
 
 
 def scan_root_args(root: Path) -> list[str]:
@@ -146,6 +175,16 @@ def semgrep_env(tmp: Path) -> dict[str, str]:
         "SEMGREP_SETTINGS_FILE": str(tmp / "settings.yml"),
         "SEMGREP_LOG_FILE": str(tmp / "semgrep.log"),
     }
+
+
+def rule_targets(configs: Iterable[str]) -> Targets:
+    """The files the bundled pack and every local config would scan (see `scope.Targets`)."""
+    rules: list[dict[str, Any]] = []
+    for config in (bundled_semgrep_rules(), *(Path(c) for c in configs)):
+        files = sorted(config.rglob("*.y*ml")) if config.is_dir() else [config]
+        for file in files:
+            rules.extend(_rules_in(file))
+    return targets_of_rules(rules)
 
 
 def known_rule_ids(configs: Iterable[str]) -> frozenset[str]:
@@ -202,6 +241,7 @@ def parse_report(
         findings=findings,
         version=version if isinstance(version, str) else None,
         file_errors=len(errors),
+        paths=reported_paths(document, relative=lambda path: relative_path(path, root)),
     )
 
 
@@ -352,16 +392,21 @@ def _problem(result: ToolResult) -> str:
 
 def _rule_ids_in(file: Path) -> set[str]:
     """Ids of the rules in one YAML config; unreadable files give none (semgrep reports them)."""
+    return {r["id"] for r in _rules_in(file) if isinstance(r.get("id"), str)}
+
+
+def _rules_in(file: Path) -> list[dict[str, Any]]:
+    """The rule mappings of one YAML config; unreadable files give none (semgrep says why)."""
     if file.suffix not in (".yml", ".yaml") or not file.is_file():
-        return set()
+        return []
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return set()
+        return []
     rules = document.get("rules") if isinstance(document, dict) else None
     if not isinstance(rules, list):
-        return set()
-    return {r["id"] for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)}
+        return []
+    return [r for r in rules if isinstance(r, dict)]
 
 
 def _read_inside(root: Path, path: str) -> bytes | None:

@@ -72,7 +72,12 @@ def test_schema_is_valid_json_schema_and_rejects_unknown_keys() -> None:
 def test_default_policy_blocks_what_it_promises() -> None:
     policy = load_policy(POLICY_DIR / "default.yml")
     blocking = {r.name for r in policy.rules if r.action.value == "block"}
-    assert {"block-known-exploited", "block-not-audited", "block-critical-high"} == blocking
+    assert {
+        "block-known-exploited",
+        "block-not-audited",
+        "block-not-scanned",
+        "block-critical-high",
+    } == blocking
     assert policy.unknown_severity is Severity.HIGH
     assert not any(policy.scanners.fail_open(s) for s in ("pip-audit", "semgrep"))
 
@@ -129,7 +134,8 @@ def test_cli_validate_ok_lists_rules_and_ignores() -> None:
         ["policy", "validate", str(POLICY_DIR / "default.yml"), str(REPO_ROOT / "riskgate.yml")],
     )
     assert result.exit_code == 0, result.output
-    assert "default.yml: ok (5 rules, 0 ignores)" in result.output
+    rules = len(load_policy(POLICY_DIR / "default.yml").rules)
+    assert f"default.yml: ok ({rules} rules, 0 ignores)" in result.output
     ignores = len(load_policy(REPO_ROOT / "riskgate.yml").ignores)
     assert f"riskgate.yml: ok (5 rules, {ignores} ignores)" in result.output
 

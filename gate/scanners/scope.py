@@ -1,0 +1,213 @@
+"""Which files a code scanner must cover: the tree, minus what the policy and ignore files exclude.
+
+The gate enumerates the files in scope itself and never takes a scanner's word for it: a
+scanner that skipped a file (too big, too many matches, a parse failure, a time-out) or never
+looked at it is then visible. Out of scope, and reported as excluded rather than as findings:
+- the policy's `scope.exclude` globs (gitignore syntax, relative to the scanned root);
+- the target's `.semgrepignore` files (with `:include` lines), when the root has one;
+- untracked files git ignores, when the root is the top of a git work tree;
+- symbolic links (what they point at inside the tree is scanned where it lives).
+`.git/` is never in scope. Which files a scanner must cover is decided by `Targets`: the
+file extensions of the rules' languages and the `paths.include` globs of language-less rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from gate.models import PathNote
+
+IGNORE_FILE = ".semgrepignore"
+EXCLUDED_SAMPLE = 200
+_EXTENSIONS = {
+    "python": (".py", ".pyi", ".pyw"),
+    "py": (".py", ".pyi", ".pyw"),
+    "javascript": (".js", ".jsx", ".mjs", ".cjs"),
+    "js": (".js", ".jsx", ".mjs", ".cjs"),
+    "typescript": (".ts", ".tsx", ".mts", ".cts"),
+    "ts": (".ts", ".tsx", ".mts", ".cts"),
+    "html": (".html", ".htm"),
+    "json": (".json",),
+    "yaml": (".yml", ".yaml"),
+    "go": (".go",),
+    "java": (".java",),
+    "ruby": (".rb",),
+    "bash": (".sh", ".bash"),
+    "sh": (".sh", ".bash"),
+    "terraform": (".tf", ".hcl"),
+    "hcl": (".tf", ".hcl"),
+    "php": (".php",),
+    "c": (".c", ".h"),
+    "rust": (".rs",),
+    "kotlin": (".kt", ".kts"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Targets:
+    """What files the rules look at: extensions, plus globs of language-less (generic) rules."""
+
+    extensions: frozenset[str] = frozenset()
+    globs: tuple[str, ...] = ()
+
+    def wants(self, path: str) -> bool:
+        """True when some rule would scan `path` (relative, `/`-separated)."""
+        if os.path.splitext(path)[1].lower() in self.extensions:
+            return True
+        return bool(self.globs) and _spec(self.globs).match_file(path)
+
+
+def targets_of_rules(rules: Iterable[dict[str, Any]]) -> Targets:
+    """The targets of semgrep rule mappings (`languages`, `paths.include`)."""
+    extensions: set[str] = set()
+    globs: list[str] = []
+    for rule in rules:
+        languages = rule.get("languages") or ()
+        known = [lang for lang in languages if isinstance(lang, str)]
+        for language in known:
+            extensions.update(_EXTENSIONS.get(language.lower(), ()))
+        generic = not known or any(lang.lower() in ("generic", "regex", "none") for lang in known)
+        paths = rule.get("paths")
+        include = paths.get("include") if isinstance(paths, dict) else None
+        if generic and isinstance(include, list):
+            globs.extend(str(g) for g in include if isinstance(g, str))
+    return Targets(extensions=frozenset(extensions), globs=tuple(dict.fromkeys(globs)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scope:
+    """Files in scope (relative, sorted) and a bounded sample of what was excluded, with why."""
+
+    files: tuple[str, ...]
+    excluded: tuple[PathNote, ...] = ()
+    excluded_total: int = 0
+    uses_ignore_files: bool = False
+
+
+@dataclass(kw_only=True)
+class _Rules:
+    """The exclusion rules in force while walking, each with the reason it reports."""
+
+    root: Path
+    policy: pathspec.PathSpec[Any] | None
+    policy_patterns: tuple[str, ...]
+    git_ignored: frozenset[str]
+    ignore_files: bool
+    local: dict[str, pathspec.PathSpec[Any]] = field(default_factory=dict)
+
+    def reason(self, rel: str, *, is_dir: bool) -> str | None:
+        probe = rel + "/" if is_dir else rel
+        if self.policy is not None and self.policy.match_file(probe):
+            pattern = next(p for p in self.policy_patterns if _spec((p,)).match_file(probe))
+            return f"excluded by the policy (scope.exclude '{pattern}')"
+        for base, spec in self.local.items():
+            inner = probe if not base else probe.removeprefix(base + "/")
+            if (not base or probe.startswith(base + "/")) and spec.match_file(inner):
+                where = f"{base}/{IGNORE_FILE}" if base else IGNORE_FILE
+                return f"excluded by {where}"
+        if rel in self.git_ignored or (rel + "/") in self.git_ignored:
+            return "untracked and ignored by git (.gitignore)"
+        return None
+
+
+def enumerate_scope(root: Path, *, targets: Targets, exclude: Sequence[str] = ()) -> Scope:
+    """Walk `root` (symbolic links are not followed) and sort files into scope and excluded."""
+    rules = _Rules(
+        root=root,
+        policy=_spec(tuple(exclude)) if exclude else None,
+        policy_patterns=tuple(exclude),
+        git_ignored=git_ignored(root),
+        ignore_files=(root / IGNORE_FILE).is_file(),
+    )
+    files: list[str] = []
+    excluded: list[PathNote] = []
+    total = 0
+    for current, dirs, names in os.walk(root):
+        base = Path(current).relative_to(root).as_posix()
+        base = "" if base == "." else base
+        if rules.ignore_files and IGNORE_FILE in names:
+            rules.local[base] = _spec(tuple(_ignore_lines(Path(current) / IGNORE_FILE)))
+        kept = []
+        for name in sorted(dirs):
+            rel = f"{base}/{name}" if base else name
+            if name == ".git":
+                continue
+            why = "symbolic link" if (Path(current) / name).is_symlink() else None
+            why = why or rules.reason(rel, is_dir=True)
+            if why:
+                total += 1
+                if len(excluded) < EXCLUDED_SAMPLE:
+                    excluded.append(PathNote(path=rel + "/", reason=why))
+            else:
+                kept.append(name)
+        dirs[:] = kept
+        for name in sorted(names):
+            rel = f"{base}/{name}" if base else name
+            if not targets.wants(rel):
+                continue
+            why = "symbolic link" if (Path(current) / name).is_symlink() else None
+            why = why or rules.reason(rel, is_dir=False)
+            if why:
+                total += 1
+                if len(excluded) < EXCLUDED_SAMPLE:
+                    excluded.append(PathNote(path=rel, reason=why))
+            else:
+                files.append(rel)
+    return Scope(
+        files=tuple(sorted(files)),
+        excluded=tuple(excluded),
+        excluded_total=total,
+        uses_ignore_files=rules.ignore_files,
+    )
+
+
+def git_ignored(root: Path) -> frozenset[str]:
+    """Untracked paths git ignores under `root` when `root` is a work tree's top, else none.
+
+    semgrep leaves exactly these out when it scans a git checkout from its top (tracked files
+    are scanned even when a .gitignore pattern matches them).
+    """
+    if not (root / ".git").exists():
+        return frozenset()
+    argv = ["git", "-C", str(root), "ls-files", "-z", "--others", "--ignored",
+            "--exclude-standard", "--directory"]
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            argv, capture_output=True, timeout=60, check=False,
+            env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    if result.returncode != 0:
+        return frozenset()
+    entries = result.stdout.decode("utf-8", "replace").split("\0")
+    return frozenset(entry for entry in entries if entry)
+
+
+def _ignore_lines(path: Path, *, depth: int = 0) -> list[str]:
+    """Lines of an ignore file, `:include FILE` expanded (relative to the file; bounded)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(":include ") and depth < 3:
+            lines.extend(_ignore_lines(path.parent / line.removeprefix(":include ").strip(),
+                                       depth=depth + 1))
+        elif not line.startswith(":"):
+            lines.append(line)
+    return lines
+
+
+@functools.lru_cache(maxsize=256)
+def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
