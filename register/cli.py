@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
 from gate.cli import handle_errors
-from gate.models import Verdict
 from gate.spool import pending, read_spooled
 from gate.upload import replay_uploads
 from register import queries, triage
@@ -36,6 +34,7 @@ from register.errors import EntryNotFoundError, RegisterInputError
 from register.models import RiskEntry
 from register.recording import record_verdict_in
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
+from register.verdict_stream import read_verdict_file
 from register.web.cli import token_group
 
 database_option = click.option(
@@ -131,18 +130,6 @@ def db_current(database: str | None) -> None:
     click.echo(f"{safe_url(engine.url)}: revision {current}, expected {head_revision()}")
 
 
-def load_verdict_file(path: Path) -> Verdict:
-    """A verdict JSON file, or a one-line error naming it (exit 3)."""
-    try:
-        return Verdict.model_validate_json(path.read_bytes())
-    except OSError as exc:
-        raise RegisterInputError(f"{path}: cannot read: {exc.strerror}") from exc
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "(document)"
-        raise RegisterInputError(f"{path}: not a verdict: {where}: {problem['msg']}") from exc
-
-
 @register_group.command("record")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--project", help="Project name (default: the verdict's).")
@@ -150,12 +137,20 @@ def load_verdict_file(path: Path) -> Verdict:
 @actor_option
 @handle_errors
 def record(files: tuple[Path, ...], project: str | None, database: str | None, actor: str) -> None:
-    """Record gate verdict JSON files (recording one twice changes nothing)."""
-    verdicts = [load_verdict_file(path) for path in files]
+    """Record gate verdict JSON files (recording one twice changes nothing).
+
+    Each file is read as a stream (header first, then one finding at a time), so memory stays
+    flat however many findings it holds.
+    """
+    verdicts = [read_verdict_file(path) for path in files]
     engine = open_register(_url(database))
     try:
         for verdict in verdicts:
-            click.echo(record_verdict_in(engine, verdict, project=project, actor=actor).summary())
+            result = record_verdict_in(
+                engine, verdict.header, findings=verdict.findings, project=project, actor=actor,
+                may_hold_nul=verdict.may_hold_nul,
+            )
+            click.echo(result.summary())
     finally:
         engine.dispose()
 

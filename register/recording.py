@@ -15,10 +15,14 @@ SQLite by `BEGIN IMMEDIATE`, PostgreSQL by a lock on the project's row.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
+import operator
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -28,11 +32,26 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from gate.models import EvaluatedFinding, RiskContext, ScanScope, Verdict
+from gate.models import (
+    Action,
+    EvaluatedFinding,
+    Finding,
+    RiskContext,
+    ScanScope,
+    Severity,
+    Verdict,
+)
 from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
 from register.models import EntryStatus, EventKind, Project, RiskEntry, RiskEvent, ScanRun, utc_now
-from register.scoring import due_date_for, expected_annual_loss, score_finding, sla_days_of
+from register.scoring import (
+    AnnualLoss,
+    RiskScore,
+    due_date_for,
+    expected_annual_loss,
+    score_finding,
+    sla_days_of,
+)
 from register.triage import expire_acceptances
 
 T = TypeVar("T")
@@ -59,6 +78,9 @@ _TEXT_KEYS = (
 )
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _LOAD = "risk_entry_load"
+_SEQ, _CHANGE = "load_seq", "load_change"  # staging-only columns
+_DATETIME_COLUMNS = frozenset({"first_seen", "last_seen", "fixed_at"})
+_EVENT_FIELDS = ["entry_id", "run_id", "at", "actor", "kind", "detail"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,32 +132,59 @@ def record_run(
     session: Session, verdict: Verdict, *, project: str | None = None, actor: str = "gate"
 ) -> RecordResult:
     """Record `verdict` in the session's transaction (the caller commits)."""
-    name = project or verdict.project
+    return record_findings(session, verdict, verdict.findings, project=project, actor=actor)
+
+
+def record_findings(
+    session: Session,
+    header: Verdict,
+    findings: Iterable[EvaluatedFinding],
+    *,
+    project: str | None = None,
+    actor: str = "gate",
+    may_hold_nul: bool = True,
+) -> RecordResult:
+    """Record a run whose findings arrive one by one (a streamed verdict file).
+
+    `header` gives every field of the verdict but its findings (those it holds are ignored).
+    Findings are consumed once, staged in bulk and merged by one upsert statement, so memory
+    does not grow with their number. `may_hold_nul=False` (the file holds no `\\u0000`)
+    skips the per-row NUL check.
+    """
+    name = project or header.project
     if not name:
-        raise RegisterInputError(f"run {verdict.run_id}: the verdict names no project (--project)")
+        raise RegisterInputError(f"run {header.run_id}: the verdict names no project (--project)")
     connection = session.connection()
-    project_id = _lock_project(connection, name, verdict.context)
-    if not _insert_run(connection, verdict, project_id=project_id, actor=actor):
-        return RecordResult(run_id=verdict.run_id, project=name, already_recorded=True)
+    project_id = _lock_project(connection, name, header.context)
+    if not _insert_run(connection, header, project_id=project_id, actor=actor):
+        return RecordResult(run_id=header.run_id, project=name, already_recorded=True)
     expire_acceptances(session, now=utc_now(), project_id=project_id)
-    findings = _unique_findings(verdict.findings)
+    tally = _Tally()
     known = _known_entries(connection, project_id)
-    rows, kinds = _entry_rows(findings, known, verdict=verdict, project_id=project_id)
-    ids = _upsert_entries(connection, rows, project_id)
-    fixed = _auto_fix(connection, verdict, project_id=project_id) if _may_fix(verdict) else []
-    _insert_events(connection, verdict, actor, ids=ids, kinds=kinds, fixed=fixed)
-    counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in ("opened", "reopened")}
+    rows = _entry_rows(
+        findings, known, verdict=header, project_id=project_id, tally=tally,
+        check_nul=may_hold_nul,
+    )
+    staged = _stage(connection, rows, superseded=tally.superseded)
+    if staged:
+        _upsert_staged(connection, staged)
+        _insert_change_events(connection, header, actor)
+    fixed = 0
+    if _may_fix(header):
+        fixed = _auto_fix(connection, header, project_id=project_id, actor=actor)
+    if staged:
+        _drop_staged(connection)
     result = RecordResult(
-        run_id=verdict.run_id,
+        run_id=header.run_id,
         project=name,
         already_recorded=False,
-        findings=len(findings),
-        opened=counts["opened"],
-        reopened=counts["reopened"],
-        fixed=len(fixed),
-        seen=len(findings) - counts["opened"] - counts["reopened"],
+        findings=tally.unique,
+        opened=tally.changes["opened"],
+        reopened=tally.changes["reopened"],
+        fixed=fixed,
+        seen=tally.changes["seen"],
     )
-    _store_counts(connection, result)
+    _store_counts(connection, result, tally)
     return result
 
 
@@ -173,8 +222,6 @@ def _insert_run(connection: Connection, verdict: Verdict, *, project_id: int, ac
         "policy_name": verdict.policy_name,
         "policy_digest": verdict.policy_digest,
         "scanner_versions": {run.name: run.version for run in verdict.scanners},
-        "counts": {"action": verdict.count_by_action(), "severity": verdict.count_by_severity()},
-        "finding_count": len(verdict.findings),
         "started_at": _aware(verdict.started_at),
         "finished_at": _aware(verdict.finished_at),
         "recorded_at": utc_now(),
@@ -186,14 +233,29 @@ def _insert_run(connection: Connection, verdict: Verdict, *, project_id: int, ac
     return connection.execute(insert.returning(RUN.c.id)).first() is not None
 
 
-def _unique_findings(findings: Sequence[EvaluatedFinding]) -> list[EvaluatedFinding]:
-    """One finding per fingerprint: the most severe when a run reports one twice."""
-    best: dict[str, EvaluatedFinding] = {}
-    for item in findings:
-        current = best.get(item.finding.fingerprint)
-        if current is None or item.finding.severity.rank > current.finding.severity.rank:
-            best[item.finding.fingerprint] = item
-    return list(best.values())
+@dataclass(kw_only=True)
+class _Tally:
+    """What the stream held: counts for the run row, changes, and duplicates to drop."""
+
+    total: int = 0
+    by_action: Counter[str] = field(default_factory=Counter)
+    by_severity: Counter[str] = field(default_factory=Counter)
+    changes: Counter[str] = field(default_factory=Counter)
+    # fingerprint -> (severity rank, staging sequence) of the row kept for it
+    best: dict[str, tuple[int, int]] = field(default_factory=dict)
+    superseded: list[int] = field(default_factory=list)
+
+    @property
+    def unique(self) -> int:
+        """Distinct fingerprints seen."""
+        return len(self.best)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """The run row's counts, every action and severity present."""
+        return {
+            "action": {a.value: self.by_action.get(a.value, 0) for a in Action},
+            "severity": {s.value: self.by_severity.get(s.value, 0) for s in Severity},
+        }
 
 
 def _known_entries(connection: Connection, project_id: int) -> dict[str, _Known]:
@@ -208,32 +270,79 @@ def _known_entries(connection: Connection, project_id: int) -> dict[str, _Known]
 
 
 def _entry_rows(
-    findings: Sequence[EvaluatedFinding],
+    findings: Iterable[EvaluatedFinding],
     known: dict[str, _Known],
     *,
     verdict: Verdict,
     project_id: int,
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The upsert rows, and how each fingerprint changes: opened, reopened or seen."""
+    tally: _Tally,
+    check_nul: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """The upsert rows, each with its change (opened, reopened or seen) and staging sequence.
+
+    One row per fingerprint: when a run reports one twice the most severe wins, so a later,
+    worse duplicate is staged too and the earlier row's sequence marked superseded.
+    """
     run_time = _aware(verdict.started_at)
-    rows: list[dict[str, Any]] = []
-    kinds: dict[str, str] = {}
-    for item in findings:
-        row = _finding_row(item, verdict=verdict, project_id=project_id, run_time=run_time)
-        kinds[item.finding.fingerprint] = _apply_history(row, known.get(item.finding.fingerprint))
-        rows.append(row)
-    return rows, kinds
+    scorer = _Scorer(context=verdict.context)
+    for seq, item in enumerate(findings):
+        finding = item.finding
+        tally.total += 1
+        tally.by_action[item.action.value] += 1
+        tally.by_severity[finding.severity.value] += 1
+        rank, fingerprint = finding.severity.rank, finding.fingerprint
+        previous = tally.best.get(fingerprint)
+        if previous is not None and rank <= previous[0]:
+            continue
+        row = _finding_row(
+            item, verdict=verdict, project_id=project_id, run_time=run_time, scorer=scorer,
+            check_nul=check_nul,
+        )
+        change = _apply_history(row, known.get(fingerprint))
+        if previous is None:
+            tally.changes[change] += 1
+        else:
+            tally.superseded.append(previous[1])
+        tally.best[fingerprint] = (rank, seq)
+        row[_SEQ], row[_CHANGE] = seq, change
+        yield row
+
+
+@dataclass(kw_only=True)
+class _Scorer:
+    """Scores, SLA days and loss of one recording, computed once per distinct input."""
+
+    context: RiskContext
+    memo: dict[tuple[Any, ...], tuple[RiskScore, int, AnnualLoss | None]] = field(
+        default_factory=dict
+    )
+
+    def __call__(self, finding: Finding) -> tuple[RiskScore, int, AnnualLoss | None]:
+        key = (
+            finding.kind, finding.severity, finding.cvss_score, finding.known_exploited,
+            finding.epss_percentile, finding.confidence, bool(finding.fix_versions),
+        )
+        found = self.memo.get(key)
+        if found is None:
+            score = score_finding(finding, self.context)
+            loss = expected_annual_loss(
+                probability=score.probability, impact=score.impact, money=self.context.money
+            )
+            found = self.memo[key] = (score, sla_days_of(finding, self.context), loss)
+        return found
 
 
 def _finding_row(
-    item: EvaluatedFinding, *, verdict: Verdict, project_id: int, run_time: datetime
+    item: EvaluatedFinding,
+    *,
+    verdict: Verdict,
+    project_id: int,
+    run_time: datetime,
+    scorer: _Scorer | None = None,
+    check_nul: bool = True,
 ) -> dict[str, Any]:
     finding, context = item.finding, verdict.context
-    score = score_finding(finding, context)
-    sla = sla_days_of(finding, context)
-    loss = expected_annual_loss(
-        probability=score.probability, impact=score.impact, money=context.money
-    )
+    score, sla, loss = (scorer or _Scorer(context=context))(finding)
     where = finding.location
     row: dict[str, Any] = {
         "project_id": project_id,
@@ -241,7 +350,7 @@ def _finding_row(
         "kind": finding.kind.value,
         "scanner": finding.scanner,
         "rule_id": finding.rule_id,
-        "aliases": list(finding.aliases),
+        "aliases": finding.aliases,
         "title": finding.title,
         "severity": finding.severity.value,
         "cvss_score": finding.cvss_score,
@@ -250,7 +359,7 @@ def _finding_row(
         "package": where.package,
         "version": where.version,
         "manifest": where.manifest,
-        "fix_versions": list(finding.fix_versions),
+        "fix_versions": finding.fix_versions,
         "known_exploited": finding.known_exploited,
         "kev_due_date": finding.kev_due_date,
         "epss": finding.epss,
@@ -277,9 +386,10 @@ def _finding_row(
         "annual_loss_low": loss.low if loss else None,
         "annual_loss_high": loss.high if loss else None,
     }
-    for key in _TEXT_KEYS:
-        if _has_nul(row[key]):
-            row[key] = _clean(row[key])
+    if check_nul:
+        for key in _TEXT_KEYS:
+            if _has_nul(row[key]):
+                row[key] = _clean(row[key])
     return row
 
 
@@ -287,15 +397,15 @@ def _has_nul(value: Any) -> bool:
     """Whether a text or a list of texts holds NUL (checked for every row: kept cheap)."""
     if isinstance(value, str):
         return "\x00" in value
-    return isinstance(value, list) and any(isinstance(t, str) and "\x00" in t for t in value)
+    return isinstance(value, tuple) and any(isinstance(t, str) and "\x00" in t for t in value)
 
 
 def _clean(value: Any) -> Any:
     """Strings are stored as given, except NUL, which PostgreSQL text cannot hold (→ U+FFFD)."""
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_clean(item) for item in value)
     return value
 
 
@@ -317,18 +427,147 @@ def _apply_history(row: dict[str, Any], known: _Known | None) -> str:
     return "seen"
 
 
+def _stage(
+    connection: Connection, rows: Iterator[dict[str, Any]], *, superseded: list[int]
+) -> list[str]:
+    """Load the rows into a temporary table; the entry columns staged (none when no rows).
+
+    The rows go through the driver in bulk (SQLite `executemany` over plain tuples,
+    PostgreSQL `COPY`), never through per-row ORM parameter processing.
+    """
+    first = next(rows, None)
+    if first is None:
+        return []
+    columns = [key for key in first if key not in (_SEQ, _CHANGE)]
+    every = itertools.chain([first], rows)
+    if connection.dialect.name == "postgresql":
+        _pg_copy(connection, every, columns)
+    else:
+        _sqlite_executemany(connection, every, columns)
+    if superseded:
+        load = _load_table(columns)
+        for chunk in _chunks(superseded, 500):
+            connection.execute(sa.delete(load).where(load.c[_SEQ].in_(chunk)))
+    return columns
+
+
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _upsert_entries(
-    connection: Connection, rows: list[dict[str, Any]], project_id: int
-) -> dict[str, int]:
-    """Insert or update every entry in bulk; returns fingerprint → entry id."""
-    if not rows:
-        return {}
-    columns = list(rows[0])
+def _load_table(columns: Sequence[str]) -> sa.Table:
+    """The staging table: the entry columns staged, plus sequence and change."""
+    return sa.Table(
+        _LOAD,
+        sa.MetaData(),
+        *(sa.Column(key, ENTRY.c[key].type) for key in columns),
+        sa.Column(_SEQ, sa.Integer),
+        sa.Column(_CHANGE, sa.String(20)),
+        prefixes=["TEMPORARY"],
+    )
+
+
+Converter = Callable[[Any], Any]
+
+
+def _encoder(
+    columns: Sequence[str], convert: Callable[[str], Converter | None]
+) -> Callable[[dict[str, Any]], list[Any]]:
+    """A row dict → the staged values in column order, converting only columns that need it."""
+    pick = operator.itemgetter(*columns, _SEQ, _CHANGE)
+    conversions = [(i, fn) for i, key in enumerate(columns) if (fn := convert(key)) is not None]
+
+    def encode(row: dict[str, Any]) -> list[Any]:
+        values = list(pick(row))
+        for index, fn in conversions:
+            if values[index] is not None:
+                values[index] = fn(values[index])
+        return values
+
+    return encode
+
+
+def _sqlite_executemany(
+    connection: Connection, rows: Iterable[dict[str, Any]], columns: list[str]
+) -> None:
+    """Stage with the driver's `executemany` over an iterator (flat memory).
+
+    Values are converted by the column types' own SQLAlchemy bind processors, so they are
+    stored exactly as an ORM insert would store them. A staged INSERT ... SELECT is also what
+    keeps SQLite fast with the summary's triggers (migration 0002).
+    """
+    load = _load_table(columns)
+    load.create(connection)
+    dialect = connection.dialect
+
+    def convert(key: str) -> Converter | None:
+        kind = ENTRY.c[key].type
+        if isinstance(kind, sa.JSON):
+            return _json_list
+        if key in _DATETIME_COLUMNS:
+            return _sqlite_datetime
+        if isinstance(kind, sa.Date):
+            return _sqlite_date
+        processor: Converter | None = kind.dialect_impl(dialect).bind_processor(dialect)
+        return processor
+
+    encode = _encoder(columns, convert)
+    marks = ", ".join("?" for _ in range(len(columns) + 2))
+    driver: Any = connection.connection.driver_connection  # sqlite3's connection
+    driver.executemany(
+        f"INSERT INTO {_LOAD} VALUES ({marks})",  # noqa: S608 - fixed names, placeholders
+        (encode(row) for row in rows),
+    )
+
+
+def _pg_copy(connection: Connection, rows: Iterable[dict[str, Any]], columns: list[str]) -> None:
+    """Stage with COPY into a temporary table (one round trip for all rows)."""
+    names = ", ".join(columns)
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
+        f" SELECT {names}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE}"
+        " FROM risk_entry WITH NO DATA"
+    )
+
+    def convert(key: str) -> Converter | None:
+        if isinstance(ENTRY.c[key].type, sa.JSON):
+            return _json_list
+        if key in _DATETIME_COLUMNS:
+            return _naive_utc
+        return None
+
+    encode = _encoder(columns, convert)
+    driver: Any = connection.connection.driver_connection  # psycopg's connection
+    statement = f"COPY {_LOAD} ({names}, {_SEQ}, {_CHANGE}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(encode(row))
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_list(value: Sequence[str]) -> str:
+    """A JSON array of texts (aliases, fix versions), as SQLAlchemy's JSON type writes it."""
+    return json.dumps(list(value))
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds always shown)."""
+    return _naive_utc(value).isoformat(" ", "microseconds")
+
+
+def _sqlite_date(value: date) -> str:
+    """SQLAlchemy's SQLite DATE storage format."""
+    return value.isoformat()
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _upsert_staged(connection: Connection, columns: list[str]) -> None:
+    """ONE upsert statement from the staged rows into the register."""
+    load = _load_table(columns)
     statement = _insert(connection)(ENTRY)
     excluded = statement.excluded
     updates = {
@@ -338,138 +577,80 @@ def _upsert_entries(
         for key in columns
         if key not in _KEEP_ON_UPDATE
     }
-    if connection.dialect.name == "postgresql":
-        return _pg_copy_upsert(connection, rows, columns, statement, updates)
-    _sqlite_staged_upsert(connection, rows, columns, statement, updates)
-    query = sa.select(ENTRY.c.fingerprint, ENTRY.c.id).where(ENTRY.c.project_id == project_id)
-    return dict(connection.execute(query).all())
-
-
-def _sqlite_staged_upsert(
-    connection: Connection,
-    rows: list[dict[str, Any]],
-    columns: list[str],
-    statement: Any,
-    updates: dict[str, Any],
-) -> None:
-    """Stage the rows in a temporary table, then ONE upsert statement from it.
-
-    SQLite runs a multi-row VALUES insert into a table with triggers (the summary's, migration
-    0002) through a temporary copy row by row; a staged INSERT ... SELECT avoids that (2× faster).
-    """
-    load = sa.Table(
-        _LOAD, sa.MetaData(), *(sa.Column(key, ENTRY.c[key].type) for key in columns),
-        prefixes=["TEMPORARY"],
-    )
-    load.create(connection)
-    for chunk in _chunks(rows, 20_000):
-        connection.execute(sa.insert(load), list(chunk))
     # `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
-    source = sa.select(*load.c).where(sa.true())
+    source = sa.select(*(load.c[key] for key in columns)).where(sa.true())
     upsert = statement.from_select(columns, source).on_conflict_do_update(
         index_elements=["project_id", "fingerprint"], set_=updates
     )
     connection.execute(upsert)
-    load.drop(connection)
 
 
-def _pg_copy_upsert(
-    connection: Connection,
-    rows: list[dict[str, Any]],
-    columns: list[str],
-    statement: Any,
-    updates: dict[str, Any],
-) -> dict[str, int]:
-    """COPY the rows into a temporary table, then ONE upsert statement from it.
+def _where(verdict: Verdict) -> str:
+    where = f"run {verdict.run_id} ({verdict.scope.value} scan"
+    return where + (f" of {verdict.branch})" if verdict.branch else ")")
 
-    One statement instead of one per row: far fewer round trips, and the summary's
-    statement-level triggers (migration 0002) fire once per recording.
-    """
-    names = ", ".join(columns)
-    connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
-        f" SELECT {names} FROM risk_entry WITH NO DATA"
+
+def _event_columns(verdict: Verdict, actor: str) -> list[Any]:
+    """The constant part of a recording's events: run id, time, actor."""
+    return [
+        sa.literal(verdict.run_id, EVENT.c.run_id.type),
+        sa.literal(_aware(verdict.started_at), EVENT.c.at.type),
+        sa.literal(actor, EVENT.c.actor.type),
+    ]
+
+
+def _insert_change_events(connection: Connection, verdict: Verdict, actor: str) -> None:
+    """One event per opened or reopened entry, in the order the findings came."""
+    load = sa.table(_LOAD, sa.column("project_id"), sa.column("fingerprint"),
+                    sa.column(_SEQ), sa.column(_CHANGE, sa.String))
+    detail = load.c[_CHANGE] + sa.literal(f" by {_where(verdict)}", sa.String)
+    source = (
+        sa.select(ENTRY.c.id, *_event_columns(verdict, actor), load.c[_CHANGE], detail)
+        .join_from(load, ENTRY, sa.and_(ENTRY.c.project_id == load.c.project_id,
+                                        ENTRY.c.fingerprint == load.c.fingerprint))
+        .where(load.c[_CHANGE] != "seen")
+        .order_by(load.c[_SEQ])
     )
-    driver: Any = connection.connection.driver_connection  # psycopg's connection
-    with driver.cursor() as cursor, cursor.copy(f"COPY {_LOAD} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_copy_value(row[key]) for key in columns])
-    load = sa.table(_LOAD, *(sa.column(key) for key in columns))
-    upsert = statement.from_select(columns, sa.select(*load.c)).on_conflict_do_update(
-        index_elements=["project_id", "fingerprint"], set_=updates
-    )
-    ids = dict(connection.execute(upsert.returning(ENTRY.c.fingerprint, ENTRY.c.id)).all())
+    connection.execute(sa.insert(EVENT).from_select(_EVENT_FIELDS, source))
+
+
+def _drop_staged(connection: Connection) -> None:
     connection.exec_driver_sql(f"DROP TABLE {_LOAD}")
-    return ids
-
-
-def _copy_value(value: Any) -> Any:
-    """A value as COPY text expects it: JSON lists as text, timestamps naive UTC."""
-    if isinstance(value, list):
-        return json.dumps(value)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
 
 
 def _may_fix(verdict: Verdict) -> bool:
     return verdict.scope is ScanScope.FULL
 
 
-def _auto_fix(connection: Connection, verdict: Verdict, *, project_id: int) -> list[int]:
+def _auto_fix(connection: Connection, verdict: Verdict, *, project_id: int, actor: str) -> int:
     """Fix active entries of this project and branch last seen before this full run."""
     run_time = _aware(verdict.started_at)
-    statement = (
-        sa.update(ENTRY)
-        .where(
-            ENTRY.c.project_id == project_id,
-            ENTRY.c.status.in_(ACTIVE),
-            ENTRY.c.branch.is_not_distinct_from(verdict.branch),
-            ENTRY.c.last_seen < run_time,
-        )
-        .values(status=EntryStatus.FIXED.value, fixed_at=run_time, accepted_until=None)
-        .returning(ENTRY.c.id)
+    stale = (
+        ENTRY.c.project_id == project_id,
+        ENTRY.c.status.in_(ACTIVE),
+        ENTRY.c.branch.is_not_distinct_from(verdict.branch),
+        ENTRY.c.last_seen < run_time,
     )
-    return list(connection.execute(statement).scalars().all())
+    detail = sa.literal(f"not seen by {_where(verdict)}", EVENT.c.detail.type)
+    kind = sa.literal(EventKind.FIXED.value, EVENT.c.kind.type)
+    events = sa.select(ENTRY.c.id, *_event_columns(verdict, actor), kind, detail).where(*stale)
+    connection.execute(sa.insert(EVENT).from_select(_EVENT_FIELDS, events.order_by(ENTRY.c.id)))
+    fix = (
+        sa.update(ENTRY)
+        .where(*stale)
+        .values(status=EntryStatus.FIXED.value, fixed_at=run_time, accepted_until=None)
+    )
+    return int(connection.execute(fix).rowcount)
 
 
-def _insert_events(
-    connection: Connection,
-    verdict: Verdict,
-    actor: str,
-    *,
-    ids: dict[str, int],
-    kinds: dict[str, str],
-    fixed: list[int],
-) -> None:
-    at = _aware(verdict.started_at)
-    where = f"run {verdict.run_id} ({verdict.scope.value} scan"
-    where += f" of {verdict.branch})" if verdict.branch else ")"
-    base = {"run_id": verdict.run_id, "at": at, "actor": actor, "reason": None}
-    events = [
-        {**base, "entry_id": ids[fp], "kind": kind, "detail": f"{kind} by {where}"}
-        for fp, kind in kinds.items()
-        if kind != "seen"
-    ]
-    events += [
-        {
-            **base,
-            "entry_id": entry_id,
-            "kind": EventKind.FIXED.value,
-            "detail": f"not seen by {where}",
-        }
-        for entry_id in fixed
-    ]
-    for chunk in _chunks(events, 20_000):
-        connection.execute(sa.insert(EVENT), list(chunk))
-
-
-def _store_counts(connection: Connection, result: RecordResult) -> None:
+def _store_counts(connection: Connection, result: RecordResult, tally: _Tally) -> None:
     values = {
         "opened": result.opened,
         "seen": result.seen,
         "reopened": result.reopened,
         "fixed": result.fixed,
+        "counts": tally.counts(),
+        "finding_count": tally.total,
     }
     connection.execute(sa.update(RUN).where(RUN.c.run_id == result.run_id).values(values))
 
@@ -483,15 +664,25 @@ def record_verdict_in(
     engine: Engine,
     verdict: Verdict,
     *,
+    findings: Callable[[], Iterable[EvaluatedFinding]] | None = None,
     project: str | None = None,
     actor: str = "gate",
     attempts: int = 5,
+    may_hold_nul: bool = True,
 ) -> RecordResult:
-    """Record in its own transaction, retrying deadlocks, serialisation failures and locks."""
+    """Record in its own transaction, retrying deadlocks, serialisation failures and locks.
+
+    `findings`, when given, streams the findings afresh for each attempt (a verdict file read
+    with `register.verdict_stream`); otherwise they are the verdict's own.
+    """
     for attempt in range(1, attempts + 1):
         try:
             with Session(writer_engine(engine)) as session, session.begin():
-                return record_run(session, verdict, project=project, actor=actor)
+                items = findings() if findings else verdict.findings
+                return record_findings(
+                    session, verdict, items, project=project, actor=actor,
+                    may_hold_nul=may_hold_nul,
+                )
         except DBAPIError as exc:
             if attempt == attempts or not _retryable(exc):
                 if isinstance(exc, OperationalError):

@@ -1,0 +1,195 @@
+"""Benchmark: record a large verdict FILE as users do, from the CLI and by an upload.
+
+Writes a verdict of N findings (the mix of bench/ingest.py), then measures, each in a fresh
+process so the peak memory is that of the step:
+- `gate register record FILE` into SQLite and into PostgreSQL (wall time, peak RSS);
+- a gzip upload to a real uvicorn on loopback (`POST /api/v1/runs`, Content-Encoding: gzip)
+  into SQLite and PostgreSQL (wall time of the request, peak RSS of the server process).
+Goals: 100,000 findings ≤ 3 s on SQLite, ≤ 5 s on PostgreSQL, peak memory ≤ 300 MB.
+
+    .venv/bin/python bench/record_file.py --n 100000 [--repeat 3] [--skip-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest import POSTGRES_URL, drop_schema, make_finding, make_verdict, postgres_schema  # noqa: E402
+from views import free_port  # noqa: E402
+
+from register.db import make_engine, session_scope, upgrade  # noqa: E402
+from register.models import Role  # noqa: E402
+from register.web.tokens import create_token  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_verdict(path: Path, n: int) -> None:
+    """A verdict JSON of `n` findings, as `gate scan --format json` writes it."""
+    rng = random.Random(42)
+    findings = [make_finding(rng, i) for i in range(n)]
+    verdict = make_verdict(findings, datetime(2026, 1, 5, tzinfo=UTC))
+    path.write_text(verdict.model_dump_json(), encoding="utf-8")
+
+
+def with_run_id(source: Path, target: Path) -> None:
+    """A copy of the verdict with a fresh run id (a new run of the same findings)."""
+    text = source.read_text(encoding="utf-8")
+    old = text.split('"run_id":"', 1)[1].split('"', 1)[0]
+    target.write_text(text.replace(old, uuid.uuid4().hex, 1), encoding="utf-8")
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB and exit code of one child process."""
+    began = time.perf_counter()
+    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - began
+    if status:
+        print("   ", process.stderr.read().decode()[-400:] if process.stderr else "")
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def cli_record(url: str, verdict: Path) -> tuple[float, float, int]:
+    """`gate register record FILE --database URL` in a fresh process."""
+    argv = [sys.executable, "-m", "gate", "register", "record", str(verdict), "--database", url]
+    return run_measured(argv, {})
+
+
+class Server:
+    """uvicorn on loopback in a fresh process; its peak RSS is read when it exits."""
+
+    def __init__(self, url: str) -> None:
+        upgrade(url)
+        engine = make_engine(url)
+        with session_scope(engine) as session:
+            self.token = create_token(session, name="bench", role=Role.UPLOADER)[1]
+        engine.dispose()
+        self.port = free_port()
+        env = {**os.environ, "GATE_DATABASE_URL": url, "GATE_SECRET_KEY": "bench" * 8,
+               "GATE_MAX_UPLOAD_BYTES": str(1 << 30)}
+        command = [sys.executable, "-m", "uvicorn", "register.web.app:create_app", "--factory",
+                   "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+        for _ in range(300):
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise SystemExit("uvicorn did not start")
+
+    @property
+    def base(self) -> str:
+        """The service's loopback URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def upload(self, verdict: Path) -> tuple[float, int]:
+        """POST the verdict gzip-compressed; (seconds, HTTP status)."""
+        body = gzip.compress(verdict.read_bytes(), compresslevel=6)
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+                   "Content-Encoding": "gzip"}
+        began = time.perf_counter()
+        response = httpx.post(f"{self.base}/api/v1/runs", content=body, headers=headers,
+                              timeout=300)
+        seconds = time.perf_counter() - began
+        if response.status_code >= 300:
+            print(f"    HTTP {response.status_code}: {response.text[:200]}")
+        return seconds, response.status_code
+
+    def stop(self) -> float:
+        """Stop the server; its peak RSS in MB."""
+        self.process.terminate()
+        _, _, usage = os.wait4(self.process.pid, 0)
+        return usage.ru_maxrss / 1024
+
+
+def fresh_sqlite(directory: Path) -> str:
+    """A new SQLite database URL in `directory`."""
+    return f"sqlite:///{directory / f'{uuid.uuid4().hex}.db'}"
+
+
+def fresh_postgres(schemas: list[str]) -> str | None:
+    """A new schema on the test server (remembered for cleanup), or None."""
+    schema = postgres_schema()
+    if schema is None:
+        return None
+    schemas.append(schema)
+    url = sa.engine.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def report(label: str, runs: list[tuple[float, float, int]]) -> None:
+    """Median wall time and the largest peak RSS of `runs`."""
+    seconds = statistics.median(run[0] for run in runs)
+    peak = max(run[1] for run in runs)
+    codes = sorted({run[2] for run in runs})
+    print(f"  {label:<42} median {seconds:6.2f} s  peak RSS {peak:6.0f} MB  exit/status {codes}")
+
+
+def main() -> None:
+    """Write the verdict, then interleave the measurements `--repeat` times."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-upload", action="store_true")
+    args = parser.parse_args()
+    schemas: list[str] = []
+    with tempfile.TemporaryDirectory() as temp:
+        directory = Path(temp)
+        first, second = directory / "verdict.json", directory / "again.json"
+        write_verdict(first, args.n)
+        with_run_id(first, second)
+        print(f"verdict: {args.n:,} findings, {first.stat().st_size / 1e6:.0f} MB")
+        backends: list[tuple[str, Callable[[], str | None]]] = [
+            ("SQLite", lambda: fresh_sqlite(directory))]
+        if not args.skip_postgres:
+            backends.append(("PostgreSQL", lambda: fresh_postgres(schemas)))
+        results: dict[str, list[tuple[float, float, int]]] = {}
+        try:
+            for _ in range(args.repeat):
+                for name, fresh in backends:
+                    url = fresh()
+                    if url is None:
+                        continue
+                    upgrade(url)
+                    results.setdefault(f"{name} CLI record (new)", []).append(
+                        cli_record(url, first))
+                    results.setdefault(f"{name} CLI record (same findings, new run)", []).append(
+                        cli_record(url, second))
+                    if args.skip_upload:
+                        continue
+                    server = Server(fresh() or url)
+                    seconds, status = server.upload(first)
+                    peak = server.stop()
+                    results.setdefault(f"{name} gzip upload (new)", []).append(
+                        (seconds, peak, status))
+        finally:
+            for schema in schemas:
+                drop_schema(schema)
+    for label, runs in results.items():
+        report(label, runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""Read a verdict JSON file piece by piece: its header first, then one finding at a time.
+
+A 100,000-finding verdict is about 65 MB of JSON; parsed whole into models it peaks near 1 GB.
+Here memory stays flat: a first pass reads every top-level field except `findings` (stepping over
+the findings one by one) into a `Verdict` without findings; `findings()` then yields each finding
+validated as `EvaluatedFinding`. The JSON is read in 1 MiB chunks with the standard library's
+decoder, one value at a time. Any problem is a `RegisterInputError` naming the file and the place
+(line and column, or the field path such as `findings.12.finding.severity`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from gate.models import EvaluatedFinding, Verdict
+from register.errors import RegisterInputError
+
+CHUNK_CHARS = 1 << 20
+MAX_VALUE_CHARS = 64 << 20  # one finding or header field; more is no verdict
+_WHITESPACE = " \t\n\r"
+_NUL_ESCAPE = "\\u0000"
+
+
+class _NotJson(ValueError):
+    """A syntax error at an absolute character offset."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
+class _Reader:
+    """JSON values one at a time from a text stream, holding about one chunk in memory."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.buffer = ""
+        self.pos = 0
+        self.offset = 0  # characters dropped before `buffer`
+        self.eof = False
+        self.saw_nul_escape = False
+
+    def tell(self) -> int:
+        """Absolute character offset of the next unread character."""
+        return self.offset + self.pos
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.handle.read(max(CHUNK_CHARS, len(self.buffer) - self.pos))
+        if not chunk:
+            self.eof = True
+            return False
+        tail = self.buffer[self.pos :]
+        # A NUL escape may straddle two chunks: look at the seam too.
+        if _NUL_ESCAPE in chunk or _NUL_ESCAPE in tail[-5:] + chunk[:5]:
+            self.saw_nul_escape = True
+        self.offset += self.pos
+        self.buffer, self.pos = tail + chunk, 0
+        return True
+
+    def peek(self) -> str:
+        """The next non-whitespace character ('' at the end), without consuming it."""
+        while True:
+            while self.pos < len(self.buffer) and self.buffer[self.pos] in _WHITESPACE:
+                self.pos += 1
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self._fill():
+                return ""
+
+    def expect(self, chars: str) -> str:
+        """Consume one of `chars` (after whitespace) and return it."""
+        found = self.peek()
+        if not found or found not in chars:
+            wanted = " or ".join(repr(c) for c in chars)
+            shown = repr(found) if found else "the end of the file"
+            raise _NotJson(f"expected {wanted}, found {shown}", self.tell())
+        self.pos += 1
+        return found
+
+    def value(self) -> Any:
+        """Decode the next complete JSON value."""
+        self.peek()
+        while True:
+            try:
+                decoded, end = _DECODER.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                if len(self.buffer) - self.pos <= MAX_VALUE_CHARS and self._fill():
+                    continue
+                raise _NotJson(exc.msg, self.offset + exc.pos) from exc
+            except ValueError as exc:
+                raise _NotJson(str(exc), self.tell()) from exc
+            # A number cut by the chunk's end would decode short: read on and decode again.
+            if end == len(self.buffer) and self._fill():
+                continue
+            self.pos = end
+            return decoded
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerdictFile:
+    """A verdict JSON file read as a header and a stream of findings."""
+
+    path: Path
+    header: Verdict  # every field but `findings` (empty here)
+    finding_count: int
+    findings_at: int | None  # character offset of the `findings` array, if any
+    may_hold_nul: bool  # a `\\u0000` escape occurs somewhere in the text
+
+    def findings(self) -> Iterator[EvaluatedFinding]:
+        """Each finding, validated, in file order."""
+        for index, raw in self.raw_findings():
+            try:
+                yield EvaluatedFinding.model_validate(raw)
+            except ValidationError as exc:
+                raise _invalid(self.path, exc, prefix=f"findings.{index}") from exc
+
+    def raw_findings(self) -> Iterator[tuple[int, Any]]:
+        """Each finding as decoded JSON, with its index (for checks beyond the schema)."""
+        if self.findings_at is None:
+            return
+        with _open(self.path) as handle:
+            reader = _Reader(handle)
+            try:
+                _skip_chars(reader, self.findings_at)
+                reader.expect("[")
+                if reader.peek() == "]":
+                    return
+                index = 0
+                while True:
+                    yield index, reader.value()
+                    index += 1
+                    if reader.expect(",]") == "]":
+                        return
+            except _NotJson as exc:
+                raise _syntax_error(self.path, exc) from exc
+
+
+def read_verdict_file(path: Path) -> VerdictFile:
+    """Read `path`'s header and count its findings; `RegisterInputError` when it is no verdict."""
+    try:
+        with _open(path) as handle:
+            reader = _Reader(handle)
+            fields, count, findings_at = _top_level(reader)
+            saw_nul = reader.saw_nul_escape or _NUL_ESCAPE in reader.buffer
+    except _NotJson as exc:
+        raise _syntax_error(path, exc) from exc
+    except OSError as exc:
+        raise RegisterInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RegisterInputError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    if not isinstance(fields, dict):
+        raise RegisterInputError(f"{path}: not a verdict: (document): not a JSON object")
+    try:
+        header = Verdict.model_validate(fields)
+    except ValidationError as exc:
+        raise _invalid(path, exc) from exc
+    return VerdictFile(path=path, header=header, finding_count=count, findings_at=findings_at,
+                       may_hold_nul=saw_nul)
+
+
+def _top_level(reader: _Reader) -> tuple[Any, int, int | None]:
+    """The top-level object without its findings, their count and where they start."""
+    if reader.peek() != "{":
+        document = reader.value()
+        _expect_end(reader)
+        return document, 0, None
+    reader.expect("{")
+    fields: dict[str, Any] = {}
+    count, findings_at = 0, None
+    if reader.peek() == "}":
+        reader.expect("}")
+    else:
+        while True:
+            key = reader.value()
+            if not isinstance(key, str):
+                raise _NotJson("expected a field name", reader.tell())
+            reader.expect(":")
+            if key == "findings" and reader.peek() == "[":
+                findings_at, count = reader.tell(), _skip_array(reader)
+                fields.pop("findings", None)
+            else:
+                fields[key] = reader.value()
+                if key == "findings":
+                    findings_at = None
+            if reader.expect(",}") == "}":
+                break
+    _expect_end(reader)
+    return fields, count, findings_at
+
+
+def _skip_array(reader: _Reader) -> int:
+    """Step over an array value, decoding one item at a time; its length."""
+    reader.expect("[")
+    if reader.peek() == "]":
+        reader.expect("]")
+        return 0
+    count = 0
+    while True:
+        reader.value()
+        count += 1
+        if reader.expect(",]") == "]":
+            return count
+
+
+def _expect_end(reader: _Reader) -> None:
+    if reader.peek():
+        raise _NotJson("extra data after the verdict", reader.tell())
+
+
+def _skip_chars(reader: _Reader, count: int) -> None:
+    while reader.offset + len(reader.buffer) < count:
+        reader.pos = len(reader.buffer)
+        if not reader._fill():
+            raise _NotJson("the file changed while it was read", reader.tell())
+    reader.pos = count - reader.offset
+
+
+def _open(path: Path) -> TextIO:
+    # newline="" keeps offsets exact: no newline translation between the two passes.
+    return path.open(encoding="utf-8", newline="")
+
+
+def _line_column(path: Path, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset (read again only to report an error)."""
+    line, column, seen = 1, 1, 0
+    with _open(path) as handle:
+        while seen < offset:
+            chunk = handle.read(min(CHUNK_CHARS, offset - seen))
+            if not chunk:
+                break
+            newlines = chunk.count("\n")
+            if newlines:
+                line += newlines
+                column = len(chunk) - chunk.rfind("\n")
+            else:
+                column += len(chunk)
+            seen += len(chunk)
+    return line, column
+
+
+def _syntax_error(path: Path, exc: _NotJson) -> RegisterInputError:
+    line, column = _line_column(path, exc.offset)
+    return RegisterInputError(f"{path}: not valid JSON at line {line} column {column}: {exc}")
+
+
+def _invalid(path: Path, exc: ValidationError, *, prefix: str = "") -> RegisterInputError:
+    problem = exc.errors()[0]
+    where = ".".join(str(p) for p in (*([prefix] if prefix else []), *problem["loc"]))
+    return RegisterInputError(f"{path}: not a verdict: {where or '(document)'}: {problem['msg']}")

@@ -1,0 +1,144 @@
+"""Reading verdict files as a stream: same content as a whole parse, errors that name the place,
+and recording from the stream equal to recording the parsed verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from gate.models import Severity, Verdict
+from register import verdict_stream
+from register.errors import RegisterInputError
+from register.models import RiskEntry, RiskEvent, ScanRun
+from register.recording import record_verdict_in
+from register.verdict_stream import read_verdict_file
+from tests.register.factories import code, example_findings, verdict
+
+
+def many_findings(count: int) -> Verdict:
+    findings = [code(f"rule.{n % 7}", f"src/m{n}.py", f"call({n})") for n in range(count)]
+    return verdict([*example_findings(), *findings], run_id="stream-1")
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_stream_reads_what_a_whole_parse_reads_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indent: int | None
+) -> None:
+    monkeypatch.setattr(verdict_stream, "CHUNK_CHARS", 97)  # values cut at every place
+    original = many_findings(60)
+    path = write(tmp_path / "v.json", original.model_dump_json(indent=indent))
+
+    streamed = read_verdict_file(path)
+
+    assert streamed.finding_count == len(original.findings)
+    assert list(streamed.findings()) == list(original.findings)
+    assert streamed.header == original.model_copy(update={"findings": ()})
+    assert not streamed.may_hold_nul
+
+
+def test_findings_after_the_header_fields_and_numbers_cut_by_a_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verdict_stream, "CHUNK_CHARS", 5)
+    original = many_findings(3)
+    document = original.model_dump(mode="json")
+    findings = document.pop("findings")
+    path = write(tmp_path / "v.json", json.dumps({**document, "findings": findings}))
+
+    streamed = read_verdict_file(path)
+
+    assert list(streamed.findings()) == list(original.findings)
+    assert streamed.header.context == original.context
+
+
+def test_no_findings_key_and_empty_findings(tmp_path: Path) -> None:
+    bare = read_verdict_file(write(tmp_path / "a.json", '{"decision": "pass"}'))
+    empty = read_verdict_file(write(tmp_path / "b.json", '{"decision": "pass", "findings": []}'))
+    assert list(bare.findings()) == [] and list(empty.findings()) == []
+    assert bare.finding_count == empty.finding_count == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"decision": "pass",\n "findings": [1,}', "not valid JSON at line 2 column"),
+        ('{"decision": "maybe"}', "not a verdict: decision:"),
+        ('{"decision": "pass"} []', "extra data after the verdict"),
+        ('{"decision": "pass", "findings": 3}', "not a verdict: findings:"),
+        ("[1, 2]", "not a verdict: (document)"),
+        ('{"decision": "pass", "reasons": [NaN]}', "NaN is not a JSON number"),
+    ],
+)
+def test_errors_name_the_file_and_place(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path / "bad.json", text)
+    with pytest.raises(RegisterInputError) as caught:
+        read_verdict_file(path)
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+
+
+def test_an_invalid_finding_names_its_index_and_field(tmp_path: Path) -> None:
+    document = many_findings(2).model_dump(mode="json")
+    document["findings"][6]["finding"]["severity"] = "dreadful"
+    streamed = read_verdict_file(write(tmp_path / "v.json", json.dumps(document)))
+    with pytest.raises(RegisterInputError, match=r"findings\.6\.finding\.severity: Input should"):
+        list(streamed.findings())
+
+
+def test_a_nul_escape_is_noticed(tmp_path: Path) -> None:
+    text = many_findings(1).model_dump_json().replace("call(0)", "call(\\u0000)")
+    assert read_verdict_file(write(tmp_path / "v.json", text)).may_hold_nul
+
+
+def project_rows(engine: Engine, project: str) -> tuple[list[object], list[object], object]:
+    """Entries, events and run counts of one project, without ids, project or run names."""
+    entry, event, run = (
+        RiskEntry.__table__, RiskEvent.__table__, ScanRun.__table__,  # type: ignore[attr-defined]
+    )
+    skip = {"id", "project_id", "last_run_id"}
+    with engine.connect() as connection:
+        pid = connection.execute(sa.text("SELECT id FROM project WHERE name = :n"),
+                                 {"n": project}).scalar_one()
+        entries = connection.execute(
+            sa.select(*(c for c in entry.c if c.name not in skip))
+            .where(entry.c.project_id == pid).order_by(entry.c.fingerprint)
+        ).all()
+        events = connection.execute(
+            sa.select(event.c.kind, entry.c.fingerprint)
+            .join_from(event, entry, event.c.entry_id == entry.c.id)
+            .where(entry.c.project_id == pid).order_by(event.c.id)
+        ).all()
+        counts = connection.execute(
+            sa.select(run.c.counts, run.c.finding_count).where(run.c.project_id == pid)
+        ).one()
+    return [tuple(r) for r in entries], [tuple(r) for r in events], tuple(counts)
+
+
+def test_recording_a_stream_equals_recording_the_parsed_verdict(
+    tmp_path: Path, engine: Engine
+) -> None:
+    original = many_findings(30)
+    worse = code("rule.1", "src/m1.py", "call(1)", severity=Severity.CRITICAL)
+    duplicated = original.model_copy(
+        update={"findings": (*original.findings, *verdict([worse], run_id="x").findings)}
+    )
+    streamed = read_verdict_file(write(tmp_path / "v.json", duplicated.model_dump_json()))
+
+    by_stream = record_verdict_in(engine, streamed.header, findings=streamed.findings,
+                                  project="streamed")
+    parsed = duplicated.model_copy(update={"run_id": "parsed-1"})
+    by_model = record_verdict_in(engine, parsed, project="parsed")
+
+    assert by_stream.findings == by_model.findings == len(original.findings)
+    assert (by_stream.opened, by_stream.seen) == (by_model.opened, by_model.seen)
+    assert project_rows(engine, "streamed") == project_rows(engine, "parsed")
+    severities = {r[6] for r in project_rows(engine, "streamed")[0]}
+    assert "critical" in severities  # the worse duplicate won
