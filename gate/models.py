@@ -91,6 +91,7 @@ class Finding(_Frozen):
     cwe: tuple[str, ...] = ()
     owasp: tuple[str, ...] = ()
     fix_versions: tuple[str, ...] = ()
+    remediation_target: str | None = None
     snippet: str | None = None
     help_url: str | None = None
     confidence: str | None = None

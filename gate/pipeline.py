@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gate.advisories.enrich import enrich
+from gate.advisories.enrich import enrich, records_of
 from gate.advisories.epss import EpssScores, load_epss
 from gate.advisories.index import AdvisoryIndex, open_advisories
 from gate.advisories.kev import KevCatalog, load_kev
@@ -27,6 +27,7 @@ from gate.policy.load import load_policy
 from gate.policy.owners import OwnerResolver, load_codeowners
 from gate.policy.schema import Policy
 from gate.progress import ProgressSink, SilentProgress
+from gate.remediation import with_remediation
 from gate.scanners.imports import load_report
 from gate.scanners.interface import Scanner, ScanTarget
 from gate.scanners.pip_audit import PipAuditScanner
@@ -76,6 +77,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
         kev=enrichment.kev,
         epss=enrichment.epss,
     )
+    findings = with_remediation(findings, records_of(enrichment.advisories))
     owners = OwnerResolver(policy=policy, codeowners=load_codeowners(root))
     verdict = evaluate(
         findings, policy, baseline=baseline, scanners=collected.runs, owners=owners

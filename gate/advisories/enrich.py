@@ -8,7 +8,7 @@ aliases usually do); a finding none of whose records rates it stays `unknown`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -66,6 +66,15 @@ def related_records(finding: Finding, advisories: AdvisoryIndex) -> list[OsvReco
         for alias in record.ids:
             found.update((r.id, r) for r in advisories.named(alias) if r.id not in found)
     return list(found.values())
+
+
+def records_of(
+    advisories: AdvisoryIndex | None,
+) -> Callable[[Finding], Sequence[OsvRecord]]:
+    """A finding's related records in `advisories` (none without data)."""
+    if advisories is None:
+        return lambda finding: ()
+    return lambda finding: related_records(finding, advisories)
 
 
 def cve_ids(ids: Iterable[str]) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from gate.models import Action, EvaluatedFinding, Finding, ScannerRun, Severity, Verdict
+from gate.remediation import verdict_plan
 
 ACTION_ORDER = (Action.BLOCK, Action.WARN, Action.EXISTING, Action.IGNORE, Action.PASS)
 SEVERITY_ORDER = (
@@ -62,10 +63,27 @@ def finding_file(finding: Finding, *, source_root: str | None = None) -> str | N
 
 
 def fix_text(finding: Finding) -> str:
-    """`upgrade to 1.2, 1.3` for dependencies with a fix, else empty."""
+    """`upgrade to 3006.2` (the package's remediation target), else its fixes, else empty.
+
+    The target is the smallest version above the installed one that fixes every advisory of
+    the package; fix versions shown are only those above the installed version.
+    """
+    if finding.remediation_target:
+        return f"upgrade to {finding.remediation_target}"
     if finding.fix_versions:
         return "upgrade to " + ", ".join(finding.fix_versions)
     return ""
+
+
+def plan_lines(verdict: Verdict, *, limit: int = 10) -> list[str]:
+    """The remediation plan as sentences: upgrades by risk removed, then what has no fix."""
+    steps = verdict_plan(verdict)
+    currency = verdict.context.money.currency if verdict.context.money else None
+    lines = [step.sentence(currency) for step in steps.upgrades[:limit]]
+    if len(steps.upgrades) > limit:
+        lines.append(f"… {len(steps.upgrades) - limit} more upgrades")
+    lines += [step.sentence(currency) for step in steps.unfixed[:limit]]
+    return lines
 
 
 def scanner_names(verdict: Verdict) -> list[str]:

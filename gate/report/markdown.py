@@ -18,6 +18,7 @@ from gate.report._common import (
     fix_text,
     one_line,
     ordered,
+    plan_lines,
 )
 
 GITHUB_SUMMARY_LIMIT = 1_000_000  # bytes; GitHub refuses step summaries over 1 MiB
@@ -126,6 +127,11 @@ def _id_text(finding: Finding) -> str:
 
 def _tail(verdict: Verdict) -> str:
     lines = [""]
+    plan = plan_lines(verdict)
+    if plan:
+        lines += ["### Remediation plan", ""]
+        lines += [f"- {escape_markdown(line, limit=300)}" for line in plan]
+        lines.append("")
     for run in verdict.scanners:
         error = f": {escape_markdown(run.error)}" if run.error else ""
         version = f" {escape_markdown(run.version, limit=50)}" if run.version else ""

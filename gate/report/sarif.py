@@ -252,6 +252,7 @@ def _result_properties(item: EvaluatedFinding) -> dict[str, Any]:
         "package": finding.location.package,
         "version": finding.location.version,
         "fix_versions": list(finding.fix_versions) or None,
+        "remediation_target": finding.remediation_target,
         "aliases": list(finding.aliases) or None,
     }
     properties.update({key: value for key, value in optional.items() if value is not None})

@@ -22,6 +22,7 @@ from gate.report._common import (
     fix_text,
     one_line,
     ordered,
+    plan_lines,
 )
 
 _DECISION_STYLE = {
@@ -64,10 +65,20 @@ def _sections(verdict: Verdict) -> list[RenderableType]:
         sections.append(_findings_table(verdict))
     else:
         sections.append(Text("No findings."))
+    sections.extend(_plan_lines(verdict))
     sections.append(_scanners_line(verdict.scanners))
     sections.extend(_coverage_lines(verdict.scanners))
     sections.extend(_expired_lines(verdict))
     return sections
+
+
+def _plan_lines(verdict: Verdict) -> list[Text]:
+    lines = plan_lines(verdict)
+    if not lines:
+        return []
+    return [Text("Remediation plan:", style="bold")] + [
+        Text(f"  - {one_line(line, limit=300)}") for line in lines
+    ]
 
 
 def _banner(verdict: Verdict) -> Text:

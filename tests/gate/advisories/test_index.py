@@ -1,4 +1,4 @@
-"""The content-keyed advisory index: directory or export zip, built once, reused, rebuilt on change."""
+"""The content-keyed advisory index: a directory or export zip, built once, rebuilt on change."""
 
 from __future__ import annotations
 
