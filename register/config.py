@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     database_url: str = default_database_url()
     spool_dir: Path = DEFAULT_DATA_DIR / "spool"
     secret_key: str | None = None
-    max_upload_bytes: int = 50 * 1024 * 1024
+    # An upload as sent and once gzip-decoded; ~650 bytes a finding: 256 MiB holds ~400k.
+    max_upload_bytes: int = 256 * 1024 * 1024
     busy_timeout_seconds: float = 30.0
     # Behind HTTPS (a TLS-terminating proxy) set GATE_SECURE_COOKIES=true: the session cookie
     # then carries `Secure` and is never sent over plain HTTP.

@@ -60,6 +60,7 @@ RUN = ScanRun.__table__  # type: ignore[attr-defined]
 PROJECT = Project.__table__  # type: ignore[attr-defined]
 EVENT = RiskEvent.__table__  # type: ignore[attr-defined]
 ACTIVE = (EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value)
+_OPEN = EntryStatus.OPEN.value
 # Columns a later sighting must not overwrite.
 _KEEP_ON_UPDATE = frozenset({"id", "project_id", "fingerprint", "first_seen"})
 _TEXT_KEYS = (
@@ -366,7 +367,7 @@ def _finding_row(
         "epss_percentile": finding.epss_percentile,
         "confidence": finding.confidence,
         "action": item.action.value,
-        "status": EntryStatus.OPEN.value,
+        "status": _OPEN,
         "probability": score.probability,
         "impact": score.impact,
         "score": score.score,
@@ -545,12 +546,13 @@ def _pg_copy(connection: Connection, rows: Iterable[dict[str, Any]], columns: li
             copy.write_row(encode(row))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)  # aliases and fix versions repeat across findings
 def _json_list(value: Sequence[str]) -> str:
     """A JSON array of texts (aliases, fix versions), as SQLAlchemy's JSON type writes it."""
     return json.dumps(list(value))
 
 
+@functools.lru_cache(maxsize=1024)  # most rows share the run's time
 def _sqlite_datetime(value: datetime) -> str:
     """SQLAlchemy's SQLite DATETIME storage format (naive UTC, microseconds always shown)."""
     return _naive_utc(value).isoformat(" ", "microseconds")

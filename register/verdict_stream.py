@@ -27,6 +27,21 @@ _WHITESPACE = " \t\n\r"
 _NUL_ESCAPE = "\\u0000"
 
 
+class VerdictFileError(RegisterInputError):
+    """A file that is no readable verdict; `str()` names the file, `detail` only the problem."""
+
+    def __init__(self, path: Path, detail: str, *, field: str | None = None) -> None:
+        super().__init__(f"{path}: {detail}")
+        self.detail = detail
+        self.field = field  # the invalid field's path, for schema errors
+
+    def request_message(self) -> str:
+        """The problem as the API words an invalid request body."""
+        if self.field is not None:
+            return f"invalid request: {self.detail.removeprefix('not a verdict: ')}"
+        return f"invalid request: {self.detail}"
+
+
 class _NotJson(ValueError):
     """A syntax error at an absolute character offset."""
 
@@ -160,11 +175,11 @@ def read_verdict_file(path: Path) -> VerdictFile:
     except _NotJson as exc:
         raise _syntax_error(path, exc) from exc
     except OSError as exc:
-        raise RegisterInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise VerdictFileError(path, f"cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise RegisterInputError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        raise VerdictFileError(path, f"not UTF-8 text (byte {exc.start})") from exc
     if not isinstance(fields, dict):
-        raise RegisterInputError(f"{path}: not a verdict: (document): not a JSON object")
+        raise VerdictFileError(path, "not a verdict: (document): not a JSON object")
     try:
         header = Verdict.model_validate(fields)
     except ValidationError as exc:
@@ -253,12 +268,13 @@ def _line_column(path: Path, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def _syntax_error(path: Path, exc: _NotJson) -> RegisterInputError:
+def _syntax_error(path: Path, exc: _NotJson) -> VerdictFileError:
     line, column = _line_column(path, exc.offset)
-    return RegisterInputError(f"{path}: not valid JSON at line {line} column {column}: {exc}")
+    return VerdictFileError(path, f"not valid JSON at line {line} column {column}: {exc}")
 
 
-def _invalid(path: Path, exc: ValidationError, *, prefix: str = "") -> RegisterInputError:
+def _invalid(path: Path, exc: ValidationError, *, prefix: str = "") -> VerdictFileError:
     problem = exc.errors()[0]
     where = ".".join(str(p) for p in (*([prefix] if prefix else []), *problem["loc"]))
-    return RegisterInputError(f"{path}: not a verdict: {where or '(document)'}: {problem['msg']}")
+    where = where or "(document)"
+    return VerdictFileError(path, f"not a verdict: {where}: {problem['msg']}", field=where)

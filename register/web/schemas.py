@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from gate.models import Verdict
 from register.models import RiskEntryPublic, RiskEventPublic, Role
 
 TEXT_LIMIT = 2000
@@ -166,3 +167,31 @@ class RunRecorded(BaseModel):
     seen: int
     reopened: int
     fixed: int
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    """`node` with every `#/$defs/...` reference replaced by its definition."""
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/$defs/"):
+            return _inline(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: _inline(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, definitions) for item in node]
+    return node
+
+
+def verdict_request_body() -> dict[str, Any]:
+    """The OpenAPI request body of `POST /runs`: a `Verdict`, read by the route itself.
+
+    The route streams its body (it may be large and gzip-compressed), so FastAPI does not
+    see a body parameter; the schema is given here, self-contained.
+    """
+    schema = Verdict.model_json_schema()
+    definitions = schema.pop("$defs", {})
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline(schema, definitions)}},
+        }
+    }

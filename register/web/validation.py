@@ -10,6 +10,7 @@ from typing import Any
 
 from gate.models import Verdict
 from register.errors import RegisterInputError
+from register.verdict_stream import VerdictFile
 
 
 def _nul_path(value: Any, path: str) -> str | None:
@@ -37,3 +38,15 @@ def refuse_unstorable(verdict: Verdict) -> None:
         raise RegisterInputError(
             f"invalid verdict: {found} contains a NUL character (\\u0000), which cannot be stored"
         )
+
+
+def refuse_unstorable_file(verdict: VerdictFile) -> None:
+    """`refuse_unstorable` for a streamed verdict file, one finding at a time."""
+    refuse_unstorable(verdict.header)
+    for index, raw in verdict.raw_findings():
+        found = _nul_path(raw, f"findings.{index}")
+        if found is not None:
+            raise RegisterInputError(
+                f"invalid verdict: {found} contains a NUL character (\\u0000), which cannot be"
+                " stored"
+            )

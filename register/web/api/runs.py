@@ -2,36 +2,73 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from gate.models import Verdict
 from register import queries
+from register.errors import RegisterInputError
 from register.models import ScanRunPublic
-from register.recording import record_run
-from register.web.deps import ApiViewer, SessionDep, Uploader
-from register.web.schemas import RunRecorded, Text
-from register.web.validation import refuse_unstorable
+from register.recording import RecordResult, record_findings
+from register.verdict_stream import VerdictFileError, read_verdict_file
+from register.web.deps import ApiViewer, SessionDep, SettingsDep, Uploader
+from register.web.schemas import RunRecorded, Text, verdict_request_body
+from register.web.upload_spool import spool_bounded, spool_file
+from register.web.validation import refuse_unstorable_file
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 ProjectQuery = Annotated[Text | None, Query(max_length=200, min_length=1)]
+VERDICT_BODY = verdict_request_body()
 
 
-@router.post("", response_model=RunRecorded, status_code=201)
-def post_run(
-    verdict: Verdict,
+@router.post("", response_model=RunRecorded, status_code=201, openapi_extra=VERDICT_BODY)
+async def post_run(
+    request: Request,
     session: SessionDep,
     who: Uploader,
+    settings: SettingsDep,
     response: Response,
     project: ProjectQuery = None,
 ) -> RunRecorded:
-    """Record a gate verdict (idempotent per run_id: a repeat answers 200 and changes nothing)."""
-    refuse_unstorable(verdict)
-    result = record_run(session, verdict, project=project, actor=who.actor)
+    """Record a gate verdict (idempotent per run_id: a repeat answers 200 and changes nothing).
+
+    The body may be gzip-compressed (`Content-Encoding: gzip`); it is spooled to a temporary
+    file under `GATE_MAX_UPLOAD_BYTES` and recorded from there one finding at a time.
+    """
+    handle, path = spool_file()
+    try:
+        with handle:
+            encoding = request.headers.get("content-encoding", "")
+            await spool_bounded(
+                request.stream(), encoding=encoding, limit=settings.max_upload_bytes, into=handle
+            )
+        result = await run_in_threadpool(
+            record_uploaded_file, session, path, project=project, actor=who.actor
+        )
+    finally:
+        path.unlink(missing_ok=True)
     if result.already_recorded:
         response.status_code = 200
     return RunRecorded.model_validate(result, from_attributes=True)
+
+
+def record_uploaded_file(
+    session: Session, path: Path, *, project: str | None, actor: str
+) -> RecordResult:
+    """Read, check and record a spooled verdict (422 with one line when it is not one)."""
+    try:
+        verdict = read_verdict_file(path)
+        if verdict.may_hold_nul:
+            refuse_unstorable_file(verdict)
+        return record_findings(
+            session, verdict.header, verdict.findings(), project=project, actor=actor,
+            may_hold_nul=False,
+        )
+    except VerdictFileError as exc:
+        raise RegisterInputError(exc.request_message()) from exc
 
 
 @router.get("", response_model=list[ScanRunPublic])
