@@ -25,6 +25,7 @@ from register.config import Settings
 from register.db import check_schema_current, make_engine
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.web.api import api_router
+from register.web.docs import DOCS_PATHS, DOCS_SECURITY_POLICY, install_docs
 from register.web.errors import install_error_handlers
 from register.web.limits import BodyLimitMiddleware
 from register.web.pages import pages_router
@@ -67,8 +68,17 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
+def security_headers(path: str) -> dict[str, str]:
+    """The headers for a path: pages allow no script; the API docs run scripts from 'self'."""
+    if path.startswith("/api/"):
+        return {}
+    if path.startswith(DOCS_PATHS):
+        return {**PAGE_SECURITY_HEADERS, "Content-Security-Policy": DOCS_SECURITY_POLICY}
+    return PAGE_SECURITY_HEADERS
+
+
 class SecurityHeadersMiddleware:
-    """Strict headers on pages (no scripts at all); the OpenAPI UI keeps what it needs."""
+    """Strict headers on pages (no scripts at all); the API docs get a CSP of their own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -77,14 +87,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        strict = not path.startswith(("/api/", "/docs", "/redoc", "/openapi.json"))
+        extra = security_headers(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                for name, value in PAGE_SECURITY_HEADERS.items() if strict else ():
+                for name, value in extra.items():
                     headers.setdefault(name, value)
             await send(message)
 
@@ -108,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="riskgate register", version=__version__, lifespan=lifespan,
+        docs_url=None, redoc_url=None,
         description="Risk register of the riskgate CI security gate. "
         "Authenticate with `Authorization: Bearer <token>`.",
     )
@@ -122,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(pages_router)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     return app

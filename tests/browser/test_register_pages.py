@@ -7,10 +7,8 @@ MTTP pages go to test-output/screenshots/.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,21 +20,12 @@ from register.models import Role
 from register.queries import risk_matrix
 from register.recording import record_run
 from register.web.tokens import create_token
-from tests.conftest import REPO_ROOT, require
+from tests.browser.conftest import chromium_tab, screenshot
 from tests.register.factories import T0, code, dependency, example_findings, verdict
 from tests.register.web.live import live_server
 
 pytestmark = pytest.mark.browser
 XSS = "<script>alert(1)</script>"
-SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium, if installed."""
-    found = shutil.which("chromium") or "/usr/bin/chromium"
-    return found if Path(found).is_file() else None
 
 
 def seed(engine: Engine) -> str:
@@ -77,21 +66,8 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 @pytest.fixture()
 def page(register: dict[str, Any]) -> Iterator[Any]:
     """A logged-in chromium page that records any dialog."""
-    executable = chromium_path()
-    require(executable is not None, "Debian's chromium is not installed (/usr/bin/chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        tab = context.new_page()
-        tab.dialogs = []
-        tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-        tab.goto(f"{register['url']}/")
-        tab.fill("#token", register["token"])
-        tab.click("button[type=submit]")
-        tab.wait_for_url(f"{register['url']}/")
+    with chromium_tab(register["url"], register["token"]) as tab:
         yield tab
-        browser.close()
 
 
 def test_overview_matrix_matches_the_database(page: Any, register: dict[str, Any]) -> None:
@@ -107,8 +83,7 @@ def test_overview_matrix_matches_the_database(page: Any, register: dict[str, Any
     assert shown == {(p, i): expected[p - 1][i - 1] for p in range(1, 6) for i in range(1, 6)}
     top = page.locator("ol.risks").inner_text()
     assert "payments-api: high-severity flaw in a dependency in flask 1.0" in top
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
+    screenshot(page, "overview")
 
 
 def test_mttp_page_draws_the_chart(page: Any, register: dict[str, Any]) -> None:
@@ -116,8 +91,7 @@ def test_mttp_page_draws_the_chart(page: Any, register: dict[str, Any]) -> None:
 
     assert page.locator("svg.chart polyline").count() >= 1
     assert page.locator("#mttp-months tbody tr").count() >= 2
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "mttp.png"), full_page=True)
+    screenshot(page, "mttp")
 
 
 def test_xss_title_is_text_and_no_dialog_fires(page: Any, register: dict[str, Any]) -> None:
