@@ -44,15 +44,47 @@ def repository_prefix(root: Path) -> str | None:
     return None if prefix is None else prefix.rstrip("/")
 
 
-@contextmanager
-def checkout_ref(root: Path, ref: str) -> Iterator[Path]:
-    """Yield a temporary checkout of `ref` in the same relative place as `root` in its repo."""
+def resolve_commit(root: Path, ref: str) -> str:
+    """The commit `ref` names in the repository of `root`; `ConfigError` when there is none."""
     toplevel = _git(root, "rev-parse", "--show-toplevel")
     if toplevel is None:
         raise ConfigError(f"--baseline {ref}: {root} is not inside a git repository")
     commit = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if commit is None:
         raise ConfigError(f"--baseline {ref}: no such commit, branch or tag in {toplevel}")
+    return commit
+
+
+def _paths(root: Path, *args: str) -> frozenset[str]:
+    """NUL-separated paths printed by a git command run in `root`."""
+    git = shutil.which("git")
+    if git is None:
+        raise ConfigError("git is not installed")
+    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [git, "-C", str(root), *args], capture_output=True, check=False, timeout=120
+    )
+    if result.returncode != 0:
+        problem = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ConfigError(f"git {args[0]} failed in {root}: {problem[-1] if problem else '?'}")
+    return frozenset(p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+
+
+def files_at(root: Path, commit: str) -> frozenset[str]:
+    """Files of `commit` under `root`, relative to `root`."""
+    return _paths(root, "ls-tree", "-r", "-z", "--name-only", commit)
+
+
+def changed_since(root: Path, commit: str) -> frozenset[str]:
+    """Files under `root` (relative to it) whose content in the working tree differs from
+    `commit`: modified, added to the index, or deleted. Untracked files are not listed."""
+    return _paths(root, "diff", "--name-only", "-z", "--no-renames", "--relative", commit, "--")
+
+
+@contextmanager
+def checkout_ref(root: Path, ref: str) -> Iterator[Path]:
+    """Yield a temporary checkout of `ref` in the same relative place as `root` in its repo."""
+    commit = resolve_commit(root, ref)
+    toplevel = _git(root, "rev-parse", "--show-toplevel") or str(root)
     relative = root.resolve().relative_to(Path(toplevel).resolve())
     with tempfile.TemporaryDirectory(prefix="riskgate-baseline-") as tmp:
         worktree = Path(tmp) / "tree"

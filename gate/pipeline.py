@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +18,10 @@ from gate.advisories.enrich import enrich, records_of
 from gate.advisories.epss import EpssScores, load_epss
 from gate.advisories.index import AdvisoryIndex, open_advisories
 from gate.advisories.kev import KevCatalog, load_kev
+from gate.baseline import scan_baseline
 from gate.config import GateConfig
 from gate.errors import ConfigError, GateError
-from gate.gitinfo import checkout_ref, current_branch, current_commit, repository_prefix
+from gate.gitinfo import current_branch, current_commit, repository_prefix
 from gate.models import Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
 from gate.policy.evaluate import evaluate
 from gate.policy.load import load_policy
@@ -65,12 +66,17 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     names = enabled_scanners(config, policy)
     with ThreadPoolExecutor(max_workers=4) as pool:
         baseline_future = (
-            pool.submit(baseline_fingerprints, config, target, names, enrichment)
+            pool.submit(
+                scan_baseline, ref=config.baseline_ref, target=target, names=names,
+                scanners=SCANNERS,
+            )
             if config.baseline_ref
             else None
         )
         collected = collect(config, target, names, sink=sink)
-        baseline = baseline_future.result() if baseline_future else None
+        baseline = (
+            baseline_future.result().fingerprints(collected.findings) if baseline_future else None
+        )
     findings = enrich(
         collected.findings,
         advisories=enrichment.advisories,
@@ -194,30 +200,6 @@ def run_scanner(
         coverage=output.coverage,
     )
     return output.findings, run
-
-
-def baseline_fingerprints(
-    config: GateConfig, target: ScanTarget, names: Sequence[str], enrichment: Enrichment
-) -> frozenset[str]:
-    """Fingerprints of what the same scanners find at the baseline ref (diff-aware mode).
-
-    A baseline scanner failure is a configuration fault: without a trustworthy baseline
-    every finding would count as new, or worse, as existing.
-    """
-    assert config.baseline_ref is not None  # noqa: S101 - caller checks
-    with checkout_ref(target.root, config.baseline_ref) as old_root:
-        if not old_root.is_dir():
-            return frozenset()
-        old_target = replace(target, root=old_root)
-        if config.imports:
-            return frozenset()
-        found: list[Finding] = []
-        for name in names:
-            try:
-                found.extend(SCANNERS[name]().run(old_target).findings)
-            except GateError as exc:
-                raise ConfigError(f"--baseline {config.baseline_ref}: {exc}") from exc
-    return frozenset(finding.fingerprint for finding in found)
 
 
 def scan_scope(config: GateConfig, names: Sequence[str], runs: Sequence[ScannerRun]) -> ScanScope:

@@ -11,7 +11,11 @@ from gate.models import Coverage, Finding
 
 @dataclass(frozen=True, kw_only=True)
 class ScanTarget:
-    """What to scan and how: the project root plus per-scanner settings."""
+    """What to scan and how: the project root plus per-scanner settings.
+
+    `only` (root-relative paths) narrows a scan to those files or manifests: a diff-aware
+    baseline scans just what changed. None scans everything.
+    """
 
     root: Path
     timeout_seconds: float = 600.0
@@ -21,6 +25,7 @@ class ScanTarget:
     semgrep_configs: tuple[str, ...] = ()
     semgrep_max_target_bytes: int = 10_000_000
     exclude: tuple[str, ...] = ()
+    only: frozenset[str] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
 

@@ -61,7 +61,9 @@ class PipAuditScanner:
 
     def run(self, target: ScanTarget) -> ScanOutput:
         """Audit every manifest of the target; `ScannerError` on any failure (fail closed)."""
-        manifests = find_manifests(target)
+        manifests = [m for m in find_manifests(target) if is_wanted(m, target)]
+        if not manifests:
+            return ScanOutput(findings=[])
         executable = find_executable(NAME, setting="GATE_PIP_AUDIT_BIN")
         deadline = time.monotonic() + target.timeout_seconds
         findings: list[Finding] = []
@@ -88,6 +90,22 @@ def find_manifests(target: ScanTarget) -> list[Manifest]:
     if (root / "pyproject.toml").is_file():
         return [Manifest(path=root, display="pyproject.toml", is_project=True)]
     raise ScannerError(NAME, f"nothing to audit in {root} (no requirements*.txt or pyproject.toml)")
+
+
+def is_wanted(manifest: Manifest, target: ScanTarget) -> bool:
+    """True unless the target is narrowed (`only`) to other manifests."""
+    return target.only is None or manifest.display in target.only
+
+
+def has_includes(path: Path) -> bool:
+    """True when a requirements file pulls in other files (`-r`, `-c`): its content alone does
+    not say what it audits."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    return any(line.startswith(("-r", "-c", "--requirement", "--constraint"))
+               for line in _requirement_lines(text))
 
 
 def manifest_args(manifest: Manifest) -> list[str]:

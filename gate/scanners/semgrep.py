@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,7 +29,7 @@ from gate.fingerprint import code_fingerprint
 from gate.models import Finding, FindingKind, Location, Severity
 from gate.scanners.interface import ScanOutput, ScanTarget
 from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
-from gate.scanners.scope import IGNORE_FILE, Targets, enumerate_scope, targets_of_rules
+from gate.scanners.scope import IGNORE_FILE, Scope, Targets, enumerate_scope, targets_of_rules
 from gate.scanners.semgrep_coverage import (
     ReportedPaths,
     judge_coverage,
@@ -68,10 +68,16 @@ class SemgrepScanner:
         executable = find_executable(NAME, setting="GATE_SEMGREP_BIN")
         configs = config_args(target.semgrep_configs)
         scope = enumerate_scope(target.root, targets=rule_targets(configs), exclude=target.exclude)
+        if target.only is not None:
+            scope = restrict_scope(scope, target.only)
+            if not scope.files:
+                return ScanOutput(findings=[], coverage=judge_coverage(scope, ReportedPaths()))
+        files = _files_of(target, scope)
+        argv = build_argv(executable, target=target, configs=configs, files=files)
         with tempfile.TemporaryDirectory(prefix="riskgate-semgrep-") as tmp:
             result = run_tool(
                 NAME,
-                build_argv(executable, target=target, configs=configs),
+                argv,
                 timeout=target.timeout_seconds,
                 cwd=target.root,
                 env={**semgrep_env(Path(tmp)), **target.extra_env},
@@ -122,13 +128,25 @@ class _Sources:
         return self.cache[path]
 
 
-def build_argv(executable: str, *, target: ScanTarget, configs: Iterable[str]) -> list[str]:
-    """semgrep's command line; it runs in `target.root` and scans `.` (see `scan_root_args`)."""
+def build_argv(
+    executable: str, *, target: ScanTarget, configs: Iterable[str], files: Sequence[str] = ()
+) -> list[str]:
+    """semgrep's command line; it runs in `target.root` and scans `.` (see `scan_root_args`),
+    or only `files` (root-relative) when given."""
     argv = [executable, "scan", "--json", "--metrics=off", "--disable-version-check", "-j1"]
     argv += ["--timeout", str(PER_FILE_TIMEOUT)]
     for config in (str(bundled_semgrep_rules()), *configs):
         argv += ["--config", config]
-    return [*argv, *coverage_args(target), *scan_root_args(target.root)]
+    return [*argv, *coverage_args(target), *scan_root_args(target.root, files)]
+
+
+def restrict_scope(scope: Scope, only: Collection[str]) -> Scope:
+    """The part of `scope` inside `only`: what a diff-aware baseline must scan."""
+    return replace(scope, files=tuple(path for path in scope.files if path in only))
+
+
+def _files_of(target: ScanTarget, scope: Scope) -> tuple[str, ...]:
+    return () if target.only is None else scope.files
 
 
 def coverage_args(target: ScanTarget) -> list[str]:
@@ -147,7 +165,7 @@ def coverage_args(target: ScanTarget) -> list[str]:
     return argv
 
 
-def scan_root_args(root: Path) -> list[str]:
+def scan_root_args(root: Path, files: Sequence[str] = ()) -> list[str]:
     """Scan `.` (paths come out relative to the root), as its own project when nested in a repo.
 
     Inside a git repository semgrep reads the `.semgrepignore` of the repository's top, which
@@ -155,10 +173,11 @@ def scan_root_args(root: Path) -> list[str]:
     A target below the top is therefore scanned with `--project-root .`: its own
     `.semgrepignore` applies (and semgrep's defaults), but not its `.gitignore`.
     """
+    targets = list(files) or ["."]
     resolved = root.resolve()
     if (resolved / ".git").exists() or not any((p / ".git").exists() for p in resolved.parents):
-        return ["."]
-    return ["--project-root", ".", "."]
+        return targets
+    return ["--project-root", ".", *targets]
 
 
 def config_args(extra: Iterable[str]) -> list[str]:
