@@ -17,6 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from register.filters import (
+    EntryFilter,
+    entry_conditions,
+    overdue_condition,
+    project_condition,
+    summary_conditions,
+)
 from register.models import EntryStatus, Project, RiskEntry, RiskEvent, ScanRun
 
 ACTIVE_STATUSES = (EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value)
@@ -38,7 +45,10 @@ SUMMARY = sa.Table(
 )
 # A literal (not a bound parameter), so PostgreSQL matches the partial indexes in any plan.
 _FIXED: ColumnElement[str] = sa.literal_column("'fixed'")
-SortKey = Literal["score", "due_date", "last_seen", "first_seen", "severity", "id"]
+SortKey = Literal[
+    "score", "due_date", "last_seen", "first_seen", "severity", "id", "title", "owner", "status",
+    "package",
+]
 _SEVERITY_ORDER = ("critical", "high", "medium", "low", "info", "unknown")
 
 
@@ -110,35 +120,12 @@ def today() -> date:
 
 
 def _project_filter(project: str | None, table: sa.FromClause = ENTRY) -> ColumnElement[bool]:
-    if project is None:
-        return sa.true()
-    return table.c.project_id.in_(select(Project.id).where(col(Project.name) == project))
+    return project_condition(project, table)
 
 
 def overdue_clause(on: date, table: sa.FromClause = ENTRY) -> ColumnElement[bool]:
     """Open entries past their deadline on `on` (of `risk_entry` or of the summary)."""
-    return sa.and_(table.c.status == EntryStatus.OPEN.value, table.c.due_date < on)
-
-
-def _filters(
-    table: sa.FromClause,
-    *,
-    project: str | None,
-    status: str | None,
-    probability: int | None,
-    impact: int | None,
-    overdue: bool | None,
-    on: date | None,
-) -> list[ColumnElement[bool]]:
-    """The conditions shared by the entry list and its count (same columns in both tables)."""
-    conditions = [_project_filter(project, table)]
-    conditions += [table.c.probability == probability] if probability else []
-    conditions += [table.c.impact == impact] if impact else []
-    conditions += [table.c.status == status] if status else []
-    if overdue is not None:
-        clause = overdue_clause(on or today(), table)
-        conditions.append(clause if overdue else sa.not_(clause))
-    return conditions
+    return overdue_condition(on, table)
 
 
 def _severity_rank() -> sa.Case[Any]:
@@ -151,7 +138,59 @@ _SORTS: dict[str, Any] = {
     "last_seen": (col(RiskEntry.last_seen).desc(),),
     "first_seen": (col(RiskEntry.first_seen).asc(),),
     "id": (col(RiskEntry.id).asc(),),
+    "title": (col(RiskEntry.title).asc(),),
+    "owner": (col(RiskEntry.owner).asc(), col(RiskEntry.score).desc()),
+    "status": (col(RiskEntry.status).asc(), col(RiskEntry.score).desc()),
+    "package": (col(RiskEntry.package).asc(), col(RiskEntry.score).desc()),
 }
+
+
+def count_entries(session: Session, chosen: EntryFilter, *, on: date | None = None) -> int:
+    """How many entries match (from `risk_summary` when the filter allows it)."""
+    on = on or today()
+    if chosen.summary_countable():
+        counted = select(sa.func.coalesce(sa.func.sum(SUMMARY.c.entries), 0))
+        return int(session.execute(
+            counted.where(*summary_conditions(chosen, SUMMARY, on=on))).scalar_one())
+    where = sa.and_(*entry_conditions(chosen, on=on))
+    return int(session.exec(select(sa.func.count()).select_from(RiskEntry).where(where)).one())
+
+
+def filtered_entries(
+    session: Session,
+    chosen: EntryFilter,
+    *,
+    sort: SortKey = "score",
+    descending: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+    on: date | None = None,
+) -> tuple[list[RiskEntry], int]:
+    """A page of the entries matching `chosen` and their total; `descending` reverses the sort."""
+    on = on or today()
+    order = (_severity_rank(), col(RiskEntry.score).desc()) if sort == "severity" else _SORTS[sort]
+    order = (*order, col(RiskEntry.id))
+    if descending:
+        order = tuple(_reversed(clause) for clause in order)
+    where = sa.and_(*entry_conditions(chosen, on=on))
+    query = select(RiskEntry).where(where).order_by(*order).offset(offset)
+    return list(session.exec(query.limit(limit)).all()), count_entries(session, chosen, on=on)
+
+
+def _reversed(clause: Any) -> Any:
+    modifier = getattr(clause, "modifier", None)
+    if modifier is sa.sql.operators.desc_op:
+        return clause.element.asc()
+    if modifier is sa.sql.operators.asc_op:
+        return clause.element.desc()
+    return clause.desc()
+
+
+def matching_ids(session: Session, chosen: EntryFilter, *, limit: int) -> list[int]:
+    """Ids of the entries matching `chosen`, at most `limit` (bulk triage), lowest first."""
+    where = sa.and_(*entry_conditions(chosen, on=today()))
+    query = select(col(RiskEntry.id)).where(where).order_by(col(RiskEntry.id)).limit(limit)
+    return [int(i) for i in session.exec(query).all() if i is not None]
 
 
 def list_entries(
@@ -170,25 +209,9 @@ def list_entries(
     impact: int | None = None,
 ) -> tuple[list[RiskEntry], int]:
     """Entries matching the filters (page of them) and the total count."""
-
-    def shared(table: sa.FromClause) -> list[ColumnElement[bool]]:
-        return _filters(
-            table, project=project, status=status, probability=probability, impact=impact,
-            overdue=overdue, on=on,
-        )
-
-    conditions = shared(ENTRY)
-    conditions += [col(RiskEntry.owner) == owner] if owner else []
-    conditions += [col(RiskEntry.severity) == severity] if severity else []
-    where = sa.and_(*conditions)
-    if owner or severity:  # not in the summary: count the entries
-        total = session.exec(select(sa.func.count()).select_from(RiskEntry).where(where)).one()
-    else:
-        counted = select(sa.func.coalesce(sa.func.sum(SUMMARY.c.entries), 0))
-        total = session.execute(counted.where(*shared(SUMMARY))).scalar_one()
-    order = (_severity_rank(), col(RiskEntry.score).desc()) if sort == "severity" else _SORTS[sort]
-    query = select(RiskEntry).where(where).order_by(*order, col(RiskEntry.id)).offset(offset)
-    return list(session.exec(query.limit(limit)).all()), int(total)
+    chosen = EntryFilter(project=project, status=status, owner=owner, severity=severity,
+                         overdue=overdue, probability=probability, impact=impact)
+    return filtered_entries(session, chosen, sort=sort, limit=limit, offset=offset, on=on)
 
 
 def get_entry(session: Session, *, entry_id: int) -> RiskEntry | None:
@@ -491,3 +514,35 @@ def _summary(row: Any) -> ProjectSummary:
         annual_loss_high=None if high_loss is None else float(high_loss),
         currency=currency,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupRow:
+    """Matching entries sharing one package or rule: how many, the worst score, the deadline."""
+
+    key: str
+    entries: int
+    top_score: int
+    earliest_due: date
+    known_exploited: int
+
+
+def group_entries(
+    session: Session, chosen: EntryFilter, *, by: Literal["package", "rule"], limit: int = 100
+) -> list[GroupRow]:
+    """The matching entries grouped by package or by rule id, worst groups first."""
+    key = ENTRY.c.package if by == "package" else ENTRY.c.rule_id
+    kev = sa.func.sum(sa.case((ENTRY.c.known_exploited.is_(sa.true()), 1), else_=0))
+    query = (
+        sa.select(key, sa.func.count(), sa.func.max(ENTRY.c.score),
+                  sa.func.min(ENTRY.c.due_date), kev)
+        .where(*entry_conditions(chosen, on=today()), key.is_not(None))
+        .group_by(key)
+        .order_by(sa.func.max(ENTRY.c.score).desc(), sa.func.count().desc(), key)
+        .limit(limit)
+    )
+    return [
+        GroupRow(key=name, entries=int(n), top_score=int(top), earliest_due=due,
+                 known_exploited=int(exploited or 0))
+        for name, n, top, due, exploited in session.execute(query).all()
+    ]

@@ -6,6 +6,8 @@ Every change appends a `RiskEvent` (who, when, what, why). The caller owns the t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -103,6 +105,16 @@ def check_acceptance(*, until: date | None, today: date, max_days: int) -> date:
     return until
 
 
+def check_approver(*, approver: str | None, actor: str) -> str:
+    """Four eyes: the approver, who must be someone other than the person asking."""
+    name = _require_text(approver, "an approver")
+    if name.casefold() == actor.strip().casefold():
+        raise TriageRefusedError(
+            f"four eyes: {name} cannot approve their own acceptance; name another approver"
+        )
+    return name
+
+
 def accept(
     session: Session,
     *,
@@ -118,7 +130,7 @@ def accept(
     entry, at = _entry(session, entry_id), now or utc_now()
     reason, approver = (
         _require_text(reason, "a justification"),
-        _require_text(approver, "an approver"),
+        check_approver(approver=approver, actor=actor),
     )
     if entry.status in (EntryStatus.FIXED.value, EntryStatus.FALSE_POSITIVE.value):
         raise TriageRefusedError(f"entry {entry_id} is {entry.status}: nothing to accept")
@@ -245,3 +257,86 @@ def _expiry_event(entry_id: int, due: date, at: datetime) -> dict[str, object]:
         "run_id": None,
         "detail": f"acceptance expired: open again{late}",
     }
+
+
+BULK_LIMIT = 2000
+BULK_ACTIONS = ("assign", "accept", "false_positive", "reopen")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BulkResult:
+    """What a bulk action did: entries changed, and those skipped with the reason."""
+
+    action: str
+    changed: tuple[int, ...]
+    skipped: tuple[tuple[int, str], ...]
+
+    def summary(self) -> str:
+        """One line for people."""
+        line = f"{self.action.replace('_', ' ')}: {len(self.changed)} changed"
+        if self.skipped:
+            line += f", {len(self.skipped)} skipped ({self.skipped[0][1]}"
+            line += ", …)" if len(self.skipped) > 1 else ")"
+        return line
+
+
+def bulk(
+    session: Session,
+    *,
+    entry_ids: Sequence[int],
+    action: str,
+    actor: str,
+    reason: str | None = None,
+    owner: str | None = None,
+    until: date | None = None,
+    approver: str | None = None,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Apply one triage action to many entries in the caller's transaction.
+
+    The inputs are checked once for all (a missing reason, an approver who is the requester,
+    more than BULK_LIMIT entries refuse the whole action); an entry the action does not apply
+    to (accepting a fixed one, reopening an open one) is skipped and reported.
+    """
+    if action not in BULK_ACTIONS:
+        raise TriageRefusedError(f"unknown action {action!r}; one of {', '.join(BULK_ACTIONS)}")
+    if not entry_ids:
+        raise TriageRefusedError("no findings selected")
+    if len(entry_ids) > BULK_LIMIT:
+        raise TriageRefusedError(
+            f"{len(entry_ids)} findings selected; at most {BULK_LIMIT} at once: narrow the filter"
+        )
+    at = now or utc_now()
+    apply = _bulk_step(session, action, actor=actor, reason=reason, owner=owner, until=until,
+                       approver=approver, at=at)
+    changed, skipped = [], []
+    for entry_id in dict.fromkeys(entry_ids):
+        try:
+            apply(entry_id)
+        except (TriageRefusedError, EntryNotFoundError) as exc:
+            skipped.append((entry_id, str(exc)))
+        else:
+            changed.append(entry_id)
+    return BulkResult(action=action, changed=tuple(changed), skipped=tuple(skipped))
+
+
+def _bulk_step(
+    session: Session, action: str, *, actor: str, reason: str | None, owner: str | None,
+    until: date | None, approver: str | None, at: datetime,
+) -> Callable[[int], object]:
+    """The per-entry call, after checking what is common to every entry."""
+    if action == "assign":
+        who = _require_text(owner, "an owner")
+        return lambda entry_id: assign(session, entry_id=entry_id, owner=who, actor=actor,
+                                       reason=reason or None, now=at)
+    why = _require_text(reason, "a reason")
+    if action == "accept":
+        approved_by = check_approver(approver=approver, actor=actor)
+        if until is None or until < at.date():  # the policy maximum is checked per project
+            check_acceptance(until=until, today=at.date(), max_days=0)
+        return lambda entry_id: accept(session, entry_id=entry_id, reason=why, until=until,
+                                       approver=approved_by, actor=actor, now=at)
+    if action == "false_positive":
+        return lambda entry_id: mark_false_positive(session, entry_id=entry_id, actor=actor,
+                                                    reason=why, now=at)
+    return lambda entry_id: reopen(session, entry_id=entry_id, actor=actor, reason=why, now=at)

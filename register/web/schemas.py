@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -57,11 +57,14 @@ class AssignRequest(_Request):
 
 
 class AcceptRequest(_Request):
-    """Accept a risk until a date, with a justification; the approver defaults to the caller."""
+    """Accept a risk until a date, with a justification and an approver (not the caller)."""
 
     reason: Text = Field(min_length=1, max_length=TEXT_LIMIT)
     expires_on: date
-    approver: Text | None = Field(default=None, max_length=NAME_LIMIT)
+    approver: Text = Field(
+        min_length=1, max_length=NAME_LIMIT,
+        description="Who approved it: four eyes, someone other than the caller's token name.",
+    )
 
 
 class ReasonRequest(_Request):
@@ -195,3 +198,26 @@ def verdict_request_body() -> dict[str, Any]:
             "content": {"application/json": {"schema": _inline(schema, definitions)}},
         }
     }
+
+
+class BulkRequest(_Request):
+    """One triage action on many findings: the listed ids, or all matching `filters`."""
+
+    action: Literal["assign", "accept", "false_positive", "reopen"]
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, max_length=2000)
+    filters: dict[str, Any] | None = Field(
+        default=None, description="The /findings query parameters; every matching finding."
+    )
+    reason: Text | None = Field(default=None, max_length=TEXT_LIMIT)
+    owner: Text | None = Field(default=None, max_length=NAME_LIMIT)
+    expires_on: date | None = None
+    approver: Text | None = Field(default=None, max_length=NAME_LIMIT)
+
+
+class BulkResultPublic(BaseModel):
+    """What a bulk action changed and what it skipped, with reasons."""
+
+    action: str
+    changed: list[int]
+    skipped: list[dict[str, Any]]
+    summary: str

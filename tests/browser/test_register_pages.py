@@ -105,16 +105,47 @@ def test_xss_title_is_text_and_no_dialog_fires(page: Any, register: dict[str, An
     assert page.dialogs == []
 
 
-def test_triage_a_finding_and_see_the_event(page: Any, register: dict[str, Any]) -> None:
+def test_bulk_triage_by_keyboard_and_see_the_event(page: Any, register: dict[str, Any]) -> None:
     page.goto(f"{register['url']}/triage?project=payments-api&sort=score")
     row = page.locator("#queue tbody tr").first
     title = row.locator("td.title a").inner_text()
+    assert page.locator("#queue form").count() == 0  # one compact row, no inline forms
 
-    row.locator("input[name=owner]").fill("appsec-oncall")
-    row.get_by_role("button", name="Assign").click()
+    row.locator("input[name=ids]").focus()
+    page.keyboard.press("Space")
+    page.locator("#bulk select[name=action]").select_option("assign")
+    page.locator("#bulk input[name=owner]").fill("appsec-oncall")
+    page.locator("#bulk input[name=owner]").press("Enter")
 
-    assert "assigned to appsec-oncall" in page.locator(".flash").inner_text()
+    assert "Assign: 1 changed." in page.locator(".flash").inner_text()
+    screenshot(page, "triage-bulk")
     page.get_by_role("link", name=title).first.click()
     events = page.locator("#events").inner_text()
     assert "assigned" in events and "owner payments -> appsec-oncall" in events
     assert "champion" in events
+
+
+def test_accept_all_matching_needs_another_approver(page: Any, register: dict[str, Any]) -> None:
+    page.goto(f"{register['url']}/triage?project=payments-api&kind=dependency")
+    total = int(page.locator("#result-count").inner_text().split()[0])
+    bulk = page.locator("#bulk")
+    bulk.locator("#all-matching").check()
+    bulk.locator("select[name=action]").select_option("accept")
+    bulk.locator("input[name=reason]").fill("behind the WAF until the upgrade")
+
+    bulk.locator("input[name=approver]").fill("champion")
+    bulk.get_by_role("button", name="Apply").click()
+    refused = page.locator(".flash").inner_text()
+    page.locator("#all-matching").check()
+    page.locator("#bulk select[name=action]").select_option("accept")
+    page.locator("#bulk input[name=reason]").fill("behind the WAF until the upgrade")
+    page.locator("#bulk input[name=approver]").fill("ciso")
+    page.locator("#bulk").get_by_role("button", name="Apply").click()
+
+    assert "four eyes: champion cannot approve their own acceptance" in refused
+    assert f"Accept: {total} changed." in page.locator(".flash").inner_text()
+    page.goto(f"{register['url']}/triage?project=payments-api&kind=dependency&status=accepted")
+    assert int(page.locator("#result-count").inner_text().split()[0]) == total
+    page.locator("#queue tbody td.title a").first.click()
+    assert "approved by ciso" in page.locator("#events").inner_text()
+    screenshot(page, "finding-accepted")

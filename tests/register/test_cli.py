@@ -64,6 +64,9 @@ def test_triage_commands_and_refusals(gate: Gate, tmp_path: Path) -> None:
                    "--until", too_far)
     assert refused.exit_code == 3 and "beyond the policy maximum" in refused.output
     soon = (utc_now() + timedelta(days=10)).date().isoformat()
+    own = gate("register", "accept", "2", "--reason", "r", "--approver", "ann", "--actor", "ann",
+               "--until", soon)
+    assert own.exit_code == 3 and "four eyes: ann cannot approve their own" in own.output
     accepted = gate("register", "accept", "2", "--reason", "r", "--approver", "c", "--until", soon)
     assert accepted.exit_code == 0
     assert gate("register", "mark-false-positive", "3", "--reason", "test only").exit_code == 0

@@ -75,3 +75,25 @@ def test_reopen_a_false_positive_and_unknown_entry(recorded: Engine) -> None:
         assert entry.status == "open"
         with pytest.raises(EntryNotFoundError):
             triage.assign(session, entry_id=999, owner="x", actor="bob")
+
+
+@pytest.mark.parametrize("approver", ["bob", " BOB "])
+def test_four_eyes_the_requester_cannot_approve(recorded: Engine, approver: str) -> None:
+    with Session(recorded) as session, pytest.raises(TriageRefusedError, match="four eyes"):
+        triage.accept(session, entry_id=2, reason="r", until=date(2026, 2, 1),
+                      approver=approver, actor="bob", now=NOW)
+
+
+def test_bulk_checks_common_inputs_once_and_skips_what_does_not_apply(recorded: Engine) -> None:
+    with Session(recorded) as session, session.begin():
+        triage.mark_false_positive(session, entry_id=1, actor="bob", reason="test code")
+        result = triage.bulk(session, entry_ids=[1, 2, 3, 2], action="accept", actor="bob",
+                             reason="vendor fix in May", until=date(2026, 2, 1),
+                             approver="ciso", now=NOW)
+    with Session(recorded) as session, pytest.raises(TriageRefusedError, match="four eyes"):
+        triage.bulk(session, entry_ids=[2], action="accept", actor="bob", reason="r",
+                    until=date(2026, 2, 1), approver="bob", now=NOW)
+
+    assert result.changed == (2, 3)
+    assert result.skipped == ((1, "entry 1 is false_positive: nothing to accept"),)
+    assert result.summary().startswith("accept: 2 changed, 1 skipped (entry 1 is false_positive")

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import ValidationError
 
 from register import queries, triage
 from register.errors import EntryNotFoundError
 from register.models import RiskEntryPublic
 from register.web.deps import ApiTriager, ApiViewer, SessionDep
+from register.web.filters import FindingFilters, bulk_entry_ids
 from register.web.present import entries_public, finding_detail
 from register.web.schemas import (
     AcceptRequest,
     AssignRequest,
+    BulkRequest,
+    BulkResultPublic,
     FindingDetail,
     FindingPage,
     ReasonRequest,
     RowId,
-    Text,
 )
 
 router = APIRouter(prefix="/findings", tags=["findings"])
 
-Status = Literal["open", "fixed", "accepted", "false_positive"]
-Severity = Literal["critical", "high", "medium", "low", "info", "unknown"]
-Sort = Literal["score", "due_date", "last_seen", "first_seen", "severity", "id"]
 MAX_PAGE = 500
 
 
@@ -33,23 +33,44 @@ MAX_PAGE = 500
 def list_findings(
     session: SessionDep,
     _: ApiViewer,
-    project: Annotated[Text | None, Query(max_length=200)] = None,
-    status: Status | None = None,
-    owner: Annotated[Text | None, Query(max_length=200)] = None,
-    severity: Severity | None = None,
-    overdue: bool | None = None,
-    sort: Sort = "score",
+    filters: Annotated[FindingFilters, Query()],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> FindingPage:
-    """List findings matching the filters, highest score first by default."""
-    entries, total = queries.list_entries(
-        session, project=project, status=status, owner=owner, severity=severity,
-        overdue=overdue, sort=sort, limit=limit, offset=offset,
+    """List findings matching the filters (the triage page's parameters), by score by default."""
+    entries, total = queries.filtered_entries(
+        session, filters.entry_filter(), sort=filters.sort, descending=filters.order == "desc",
+        limit=limit, offset=offset,
     )
     return FindingPage(
         items=entries_public(session, entries), total=total, limit=limit, offset=offset
     )
+
+
+@router.post("/bulk", response_model=BulkResultPublic)
+def bulk_triage(body: BulkRequest, session: SessionDep, who: ApiTriager) -> BulkResultPublic:
+    """Assign, accept, mark false positive or reopen many findings: by ids or by filter."""
+    if (body.ids is None) == (body.filters is None):
+        raise HTTPException(422, "give either ids or filters")
+    filters = None if body.filters is None else _filters(body.filters)
+    ids = bulk_entry_ids(session, ids=body.ids, filters=filters)
+    result = triage.bulk(
+        session, entry_ids=ids, action=body.action, actor=who.actor, reason=body.reason,
+        owner=body.owner, until=body.expires_on, approver=body.approver,
+    )
+    return BulkResultPublic(
+        action=result.action, changed=list(result.changed), summary=result.summary(),
+        skipped=[{"id": entry_id, "reason": why} for entry_id, why in result.skipped],
+    )
+
+
+def _filters(raw: dict[str, object]) -> FindingFilters:
+    try:
+        return FindingFilters.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise HTTPException(422, f"filters.{where}: {first['msg']}") from exc
 
 
 @router.get("/{entry_id}", response_model=FindingDetail)
@@ -84,7 +105,7 @@ def accept_finding(
 ) -> RiskEntryPublic:
     """Accept a finding's risk until a date, with a justification (logged)."""
     triage.accept(session, entry_id=entry_id, reason=body.reason, until=body.expires_on,
-                  approver=body.approver or who.actor, actor=who.actor)
+                  approver=body.approver, actor=who.actor)
     return _public(session, entry_id)
 
 

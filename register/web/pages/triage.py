@@ -1,19 +1,25 @@
-"""The champions' triage queue: filters, sort, pagination, and per-row triage forms (CSRF)."""
+"""The champions' triage queue: filters, sortable columns, page size, grouping, bulk actions.
+
+One compact row per finding with a checkbox; one bulk form (CSRF) applies assign, accept,
+false positive or reopen to the checked rows or to every finding matching the filter. The
+per-finding forms live on the finding page.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, ValidationError
 from starlette.responses import Response
 
 from register import queries, triage
 from register.errors import RegisterInputError
 from register.web.deps import PageTriager, PageViewer, SessionDep
+from register.web.filters import PAGE_SIZES, FindingFilters, Status, bulk_entry_ids
 from register.web.pages.render import CsrfChecked, flash, local_path, redirect, render
 from register.web.present import all_project_names, project_names
 from register.web.schemas import RowId, Text
@@ -21,31 +27,28 @@ from register.web.wording import due_phrase
 
 router = APIRouter()
 PAGE_SIZE = 50
+COLUMNS = (  # (sort key or None, heading)
+    (None, ""), ("score", "Score"), ("title", "Finding"), (None, "Project"),
+    ("severity", "Severity"), ("status", "Status"), ("owner", "Owner"), ("due_date", "Deadline"),
+)
 
 
-class TriageFilters(BaseModel):
-    """The queue's GET form; empty fields mean 'any'."""
+class TriageFilters(FindingFilters):
+    """The queue's GET form: the API's filters (open by default), a page, a size, a grouping."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    project: Text | None = Field(default=None, max_length=200)
-    owner: Text | None = Field(default=None, max_length=200)
-    severity: Literal["critical", "high", "medium", "low", "info", "unknown"] | None = None
-    status: Literal["open", "accepted", "fixed", "false_positive", "all"] = "open"
-    overdue: Literal["yes", "no"] | None = None
-    likelihood: int | None = Field(default=None, ge=1, le=5)
-    impact: int | None = Field(default=None, ge=1, le=5)
-    sort: Literal["score", "due_date", "last_seen", "severity"] = "score"
+    status: Status | None = "open"
+    group: Literal["package", "rule"] | None = None
     page: int = Field(default=1, ge=1, le=100_000)
-
-    def query(self, **changes: Any) -> str:
-        """This filter set as a query string, with `changes` applied."""
-        values = {**self.model_dump(), **changes}
-        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+    size: int = Field(default=PAGE_SIZE, ge=10, le=500)
 
 
-def _blank_to_none(params: dict[str, str]) -> dict[str, str]:
-    return {key: value for key, value in params.items() if value != ""}
+def _rows(session: SessionDep, entries: list[Any], today: date) -> list[dict[str, Any]]:
+    names = project_names(session, (e.project_id for e in entries))
+    return [
+        {"entry": e, "project": names[e.project_id], "due": due_phrase(e.due_date, today=today),
+         "overdue": e.status == "open" and e.due_date < today}
+        for e in entries
+    ]
 
 
 @router.get("/triage")
@@ -54,29 +57,25 @@ def triage_queue(
     filters: Annotated[TriageFilters, Query()],
 ) -> Response:
     """The triage queue, highest score first."""
-    filters = TriageFilters.model_validate(_blank_to_none(dict(request.query_params)))
-    entries, total = queries.list_entries(
-        session, project=filters.project, owner=filters.owner, severity=filters.severity,
-        status=None if filters.status == "all" else filters.status,
-        overdue={"yes": True, "no": False}.get(filters.overdue or ""),
-        probability=filters.likelihood, impact=filters.impact, sort=filters.sort,
-        limit=PAGE_SIZE, offset=(filters.page - 1) * PAGE_SIZE,
+    chosen = filters.entry_filter()
+    entries, total = queries.filtered_entries(
+        session, chosen, sort=filters.sort, descending=filters.order == "desc",
+        limit=filters.size, offset=(filters.page - 1) * filters.size,
     )
+    groups = queries.group_entries(session, chosen, by=filters.group) if filters.group else []
     today = queries.today()
-    names = project_names(session, (e.project_id for e in entries))
-    rows = [
-        {"entry": e, "project": names[e.project_id], "due": due_phrase(e.due_date, today=today),
-         "overdue": e.status == "open" and e.due_date < today}
-        for e in entries
-    ]
     context = {
-        "filters": filters, "rows": rows, "total": total, "page_size": PAGE_SIZE,
-        "pages": max(1, -(-total // PAGE_SIZE)), "active": "triage",
-        "projects": all_project_names(session),
+        "filters": filters, "rows": _rows(session, entries, today), "total": total,
+        "pages": max(1, -(-total // filters.size)), "active": "triage", "groups": groups,
+        "projects": all_project_names(session), "columns": COLUMNS, "page_sizes": PAGE_SIZES,
         "here": f"/triage?{filters.query()}", "default_until": today + timedelta(days=30),
         "can_triage": who.role.value in ("triager", "admin"),
+        "bulk_limit": triage.BULK_LIMIT,
     }
     return render(request, "triage.html", context, principal=who)
+
+
+TextField = Annotated[Text, Form(max_length=2000)]
 
 
 def _act(request: Request, next_path: str, action: Callable[[], object], done: str) -> Response:
@@ -89,7 +88,44 @@ def _act(request: Request, next_path: str, action: Callable[[], object], done: s
     return redirect(local_path(next_path, "/triage"))
 
 
-TextField = Annotated[Text, Form(max_length=2000)]
+def _filters_from(query: str) -> TriageFilters:
+    try:
+        return TriageFilters.model_validate(dict(parse_qsl(query)))
+    except ValidationError as exc:
+        first = exc.errors()[0]["msg"]
+        raise RegisterInputError(f"the filter of this page is invalid: {first}") from exc
+
+
+@router.post("/triage/bulk", dependencies=[CsrfChecked])
+def bulk_form(
+    request: Request, session: SessionDep, who: PageTriager,
+    ids: Annotated[list[RowId], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    scope: Annotated[Literal["selected", "matching"], Form()] = "selected",
+    filters: TextField = "", action: Annotated[str, Form(max_length=40)] = "",
+    owner: TextField = "", reason: TextField = "", approver: TextField = "",
+    until: Annotated[date | None, Form()] = None, next: TextField = "/triage",
+) -> Response:
+    """Apply one action to the checked findings or to all matching the page's filter."""
+    outcome: list[str] = []
+
+    def run() -> None:
+        matching = _filters_from(filters) if scope == "matching" else None
+        if matching is None and not ids:
+            raise RegisterInputError("no findings selected: tick rows or choose all matching")
+        targets = bulk_entry_ids(session, ids=ids, filters=matching)
+        result = triage.bulk(
+            session, entry_ids=targets, action=action, actor=who.actor, reason=reason or None,
+            owner=owner or None, until=until, approver=approver or None,
+        )
+        outcome.append(result.summary())
+
+    try:
+        run()
+    except RegisterInputError as exc:
+        flash(request, "error", str(exc))
+    else:
+        flash(request, "ok", outcome[0].capitalize() + ".")
+    return redirect(local_path(next, "/triage"))
 
 
 @router.post("/findings/{entry_id}/assign", dependencies=[CsrfChecked])
@@ -107,13 +143,13 @@ def assign_form(
 def accept_form(
     entry_id: RowId, request: Request, session: SessionDep, who: PageTriager,
     reason: TextField = "", until: Annotated[date | None, Form()] = None,
-    next: TextField = "/triage",
+    approver: TextField = "", next: TextField = "/triage",
 ) -> Response:
-    """Accept a risk from a form (reason and expiry required)."""
+    """Accept a risk from a form (reason, expiry and another person as approver required)."""
     return _act(request, next, lambda: triage.accept(
-        session, entry_id=entry_id, reason=reason, until=until, approver=who.actor,
+        session, entry_id=entry_id, reason=reason, until=until, approver=approver,
         actor=who.actor,
-    ), f"Finding {entry_id} accepted until {until}.")
+    ), f"Finding {entry_id} accepted until {until}, approved by {approver.strip()}.")
 
 
 @router.post("/findings/{entry_id}/false-positive", dependencies=[CsrfChecked])

@@ -170,7 +170,8 @@ def test_triage_actions_land_in_the_event_log(client: TestClient, tokens: dict[s
     assigned = client.post(f"/api/v1/findings/{ids[0]}/assign", headers=headers,
                            json={"owner": "payments", "reason": "their service"})
     accepted = client.post(f"/api/v1/findings/{ids[1]}/accept", headers=headers,
-                           json={"reason": "behind the WAF", "expires_on": until})
+                           json={"reason": "behind the WAF", "expires_on": until,
+                                 "approver": "ciso"})
     false_pos = client.post(f"/api/v1/findings/{ids[2]}/false-positive", headers=headers,
                             json={"reason": "test code only"})
     reopened = client.post(f"/api/v1/findings/{ids[2]}/reopen", headers=headers,
@@ -194,7 +195,7 @@ def test_refused_triage_is_a_clear_409(client: TestClient, tokens: dict[str, str
     too_far = (today() + timedelta(days=400)).isoformat()
 
     response = client.post(f"/api/v1/findings/{entry_id}/accept", headers=headers,
-                           json={"reason": "later", "expires_on": too_far})
+                           json={"reason": "later", "expires_on": too_far, "approver": "ciso"})
     unknown = client.post("/api/v1/findings/424242/assign", headers=headers, json={"owner": "x"})
 
     assert response.status_code == 409

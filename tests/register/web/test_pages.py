@@ -170,11 +170,12 @@ def test_triage_forms_change_the_entry_and_log_events(
                            data={"owner": "web-team", "csrf_token": csrf, "next": "/triage"})
     accepted = seeded.post(f"/findings/{entry_id}/accept",
                            data={"reason": "sanitised downstream", "until": until,
-                                 "csrf_token": csrf, "next": f"/findings/{entry_id}"})
+                                 "approver": "ciso", "csrf_token": csrf,
+                                 "next": f"/findings/{entry_id}"})
 
     assert assigned.status_code == 303 and assigned.headers["location"] == "/triage"
     assert accepted.status_code == 200
-    assert f"Finding {entry_id} accepted until {until}." in accepted.text
+    assert f"Finding {entry_id} accepted until {until}, approved by ciso." in accepted.text
     assert "accepted until" in accepted.text and "sanitised downstream" in accepted.text
     events = seeded.get(f"/api/v1/findings/{entry_id}", headers=bearer(tokens["viewer"])).json()
     assert [(e["kind"], e["actor"]) for e in events["events"]] == [
@@ -189,7 +190,7 @@ def test_refused_triage_shows_the_reason_on_the_page(
     csrf = csrf_from(seeded.get("/triage").text)
 
     response = seeded.post(f"/findings/{entry_id}/accept",
-                           data={"reason": "no date", "csrf_token": csrf})
+                           data={"reason": "no date", "approver": "ciso", "csrf_token": csrf})
 
     assert response.status_code == 200
     assert "an acceptance needs an expiry date" in response.text
