@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import getpass
 import io
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -31,7 +32,9 @@ from register.config import load_settings
 from register.db import current_revision, head_revision, make_engine, open_register, safe_url
 from register.db import upgrade as upgrade_database
 from register.errors import EntryNotFoundError, RegisterInputError
-from register.models import RiskEntry
+from register.evidence import evidence_fields
+from register.filters import EntryFilter
+from register.models import RiskEntry, RiskEntryPublic
 from register.recording import record_verdict_in
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.verdict_stream import read_verdict_file
@@ -201,6 +204,8 @@ def _entry_row(entry: RiskEntry) -> tuple[Any, ...]:
     where = entry.package or (
         f"{entry.path}:{entry.start_line}" if entry.start_line else entry.path
     )
+    advisory = entry.rule_id if entry.kind == "dependency" else None
+    cve = next((a for a in (entry.rule_id, *(entry.aliases or [])) if a.startswith("CVE-")), None)
     return (
         entry.id,
         entry.severity,
@@ -208,6 +213,7 @@ def _entry_row(entry: RiskEntry) -> tuple[Any, ...]:
         f"{entry.score} {entry.band}",
         entry.owner,
         entry.due_date,
+        cve or advisory or "",
         entry.title[:60],
         where,
     )
@@ -215,27 +221,48 @@ def _entry_row(entry: RiskEntry) -> tuple[Any, ...]:
 
 @register_group.command("list")
 @click.option("--project")
-@click.option("--status", type=click.Choice(["open", "fixed", "accepted", "false_positive"]))
+@click.option(
+    "--status",
+    type=click.Choice(["open", "fixed", "accepted", "false_positive", "active", "all"]),
+)
 @click.option("--owner")
 @click.option(
     "--severity", type=click.Choice(["critical", "high", "medium", "low", "info", "unknown"])
 )
 @click.option("--overdue", is_flag=True, default=None, help="Only open entries past deadline.")
+@click.option("--text", help="Text in the title, path, package or rule id.")
+@click.option("--package")
+@click.option("--advisory", help="An advisory or CVE id, or any alias.")
+@click.option("--kev", is_flag=True, default=None, help="Only known-exploited (CISA KEV).")
+@click.option("--scanner")
+@click.option("--kind", type=click.Choice(["dependency", "code"]))
+@click.option("--rule")
 @click.option(
     "--sort",
-    type=click.Choice(["score", "due_date", "last_seen", "severity", "id"]),
+    type=click.Choice(["score", "due_date", "last_seen", "severity", "id", "title", "owner"]),
     default="score",
 )
 @click.option("--limit", type=click.IntRange(1), default=50)
+@click.option("--json", "as_json", is_flag=True, help="JSON (the API's entry shape) on stdout.")
 @database_option
 @handle_errors
-def list_command(database: str | None, **filters: Any) -> None:
+def list_command(
+    database: str | None, sort: Any, limit: int, as_json: bool, **filters: Any
+) -> None:
     """List register entries (expired acceptances are reopened first)."""
+    chosen = EntryFilter(**filters)
     with _session(database) as session:
         triage.expire_acceptances(session)
-        entries, total = queries.list_entries(session, **filters)
-        rows = [_entry_row(entry) for entry in entries]
-    columns = ("id", "severity", "status", "score", "owner", "due", "title", "where")
+        entries, total = queries.filtered_entries(session, chosen, sort=sort, limit=limit)
+        names = {e.project_id: queries.project_name(session, project_id=e.project_id)
+                 for e in entries}
+        items = [RiskEntryPublic.from_entry(e, project=names[e.project_id]) for e in entries]
+    if as_json:
+        payload = {"total": total, "items": [item.model_dump(mode="json") for item in items]}
+        click.echo(json.dumps(payload, indent=2))
+        return
+    rows = [_entry_row(entry) for entry in entries]
+    columns = ("id", "severity", "status", "score", "owner", "due", "advisory", "title", "where")
     _print_table(f"{len(rows)} of {total} entries", columns, rows)
 
 
@@ -244,17 +271,20 @@ def list_command(database: str | None, **filters: Any) -> None:
 @database_option
 @handle_errors
 def show(entry_id: int, database: str | None) -> None:
-    """Show one entry with its scoring reasons and event log."""
+    """Show one entry: status, evidence, fix advice, score, sightings and event log."""
     with _session(database) as session:
         entry = queries.get_entry(session, entry_id=entry_id)
         if entry is None:
             raise EntryNotFoundError(entry_id)
         events = queries.entry_events(session, entry_id=entry_id)
         project = queries.project_name(session, project_id=entry.project_id)
-    fields = [(k, v) for k, v in entry.model_dump().items() if k != "project_id"]
+        opened = next((e.run_id for e in events if e.kind == "opened" and e.run_id), "")
+        runs = queries.runs_by_id(session, [opened, entry.last_run_id])
+        fields = evidence_fields(entry, project=project, first_run=runs.get(opened),
+                                 last_run=runs.get(entry.last_run_id), today=queries.today())
     _print_table(f"entry {entry_id} of {project}", ("field", "value"), fields)
-    rows = [(e.at, e.actor, e.kind, e.detail, e.reason) for e in events]
-    _print_table("events", ("at", "actor", "kind", "detail", "reason"), rows)
+    rows = [(e.at, e.actor, e.kind, e.run_id, e.detail, e.reason) for e in events]
+    _print_table("events", ("at", "actor", "kind", "run", "detail", "reason"), rows)
 
 
 def _as_date(_ctx: click.Context, _param: click.Parameter, value: Any) -> date | None:

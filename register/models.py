@@ -182,6 +182,15 @@ class RiskEntry(SQLModel, table=True):
     last_run_id: str = Field(max_length=100)
     annual_loss_low: float | None = None
     annual_loss_high: float | None = None
+    # Evidence (migration 0004): what the verdict said, for the finding page.
+    message: str | None = Field(default=None, sa_type=sa.Text)
+    snippet: str | None = Field(default=None, sa_type=sa.Text)
+    end_line: int | None = None
+    cwe: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    owasp: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    help_url: str | None = Field(default=None, sa_type=sa.Text)
+    cvss_vector: str | None = Field(default=None, max_length=200)
+    remediation_target: str | None = Field(default=None, max_length=200)
 
 
 class RiskAcceptance(SQLModel, table=True):
@@ -265,6 +274,18 @@ class RiskEntryPublic(SQLModel):
     reopened_count: int
     annual_loss_low: float | None
     annual_loss_high: float | None
+    manifest: str | None = None
+    fix_versions: list[str] = []
+    scanner: str = ""
+    message: str | None = None
+    snippet: str | None = None
+    end_line: int | None = None
+    cwe: list[str] | None = None
+    owasp: list[str] | None = None
+    help_url: str | None = None
+    cvss_vector: str | None = None
+    remediation_target: str | None = None
+    last_run_id: str = ""
 
     @classmethod
     def from_entry(cls, entry: RiskEntry, *, project: str) -> RiskEntryPublic:

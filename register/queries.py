@@ -235,6 +235,15 @@ def entry_events(session: Session, *, entry_id: int) -> list[RiskEvent]:
     return list(session.exec(query.order_by(col(RiskEvent.at), col(RiskEvent.id))).all())
 
 
+def runs_by_id(session: Session, run_ids: list[str]) -> dict[str, ScanRun]:
+    """Recorded runs by their run id (the first and last sighting of an entry)."""
+    wanted = sorted({run_id for run_id in run_ids if run_id})
+    if not wanted:
+        return {}
+    rows = session.exec(select(ScanRun).where(col(ScanRun.run_id).in_(wanted))).all()
+    return {run.run_id: run for run in rows}
+
+
 def list_runs(
     session: Session, *, project: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[tuple[ScanRun, str]]:

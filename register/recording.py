@@ -76,6 +76,13 @@ _TEXT_KEYS = (
     "branch",
     "aliases",
     "fix_versions",
+    "message",
+    "snippet",
+    "cwe",
+    "owasp",
+    "help_url",
+    "cvss_vector",
+    "remediation_target",
 )
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _LOAD = "risk_entry_load"
@@ -386,6 +393,14 @@ def _finding_row(
         "last_run_id": verdict.run_id,
         "annual_loss_low": loss.low if loss else None,
         "annual_loss_high": loss.high if loss else None,
+        "message": finding.message or None,
+        "snippet": finding.snippet,
+        "end_line": where.end_line,
+        "cwe": finding.cwe,
+        "owasp": finding.owasp,
+        "help_url": finding.help_url,
+        "cvss_vector": finding.cvss_vector,
+        "remediation_target": finding.remediation_target,
     }
     if check_nul:
         for key in _TEXT_KEYS:

@@ -1,4 +1,4 @@
-"""One finding: what, where, why it scores as it does, its deadline and its history."""
+"""One finding: what, where, the evidence, why it scores so, its deadline and its history."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import Response
 
-from register import queries
+from register import evidence, queries
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
 from register.web.present import finding_detail
 from register.web.schemas import RowId
-from register.web.wording import due_phrase, what_phrase
+from register.web.wording import what_phrase
 
 router = APIRouter()
 
@@ -26,10 +26,18 @@ def finding_page(
     if entry is None:
         raise HTTPException(404, f"no finding with id {entry_id}")
     today = queries.today()
+    detail = finding_detail(session, entry)
+    opened = next((e.run_id for e in detail.events if e.kind == "opened" and e.run_id), None)
+    runs = queries.runs_by_id(session, [r for r in (opened, entry.last_run_id) if r])
     context = {
-        "detail": finding_detail(session, entry), "entry": entry, "what": what_phrase(entry),
-        "due": due_phrase(entry.due_date, today=today),
+        "detail": detail, "entry": entry, "what": what_phrase(entry),
+        "due": evidence.deadline_words(entry, today=today),
         "overdue": entry.status == "open" and entry.due_date < today,
+        "ids": evidence.identifiers(entry),
+        "cwe": [evidence.cwe_link(c) for c in entry.cwe or []],
+        "owasp": [evidence.owasp_link(o) for o in entry.owasp or []],
+        "snippet": evidence.snippet_lines(entry), "advice": evidence.fix_advice(entry),
+        "first_run": runs.get(opened or ""), "last_run": runs.get(entry.last_run_id),
         "default_until": today + timedelta(days=30), "active": "triage",
         "here": f"/findings/{entry_id}", "can_triage": who.role.value in ("triager", "admin"),
     }
