@@ -404,4 +404,21 @@ def matrix(project: str | None, database: str | None) -> None:
     _print_table("risk matrix", columns, rows)
 
 
+@register_group.command("report")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              required=True, help="Write the one-page board report (self-contained HTML) here.")
+@click.option("--project", help="One project (default: all).")
+@database_option
+@handle_errors
+def report(html_file: Path, project: str | None, database: str | None) -> None:
+    """The one-page report for executives: figures in business words, trend, matrix, owners."""
+    from register.web.pages.report import render_report_file
+
+    with _session(database) as session:
+        triage.expire_acceptances(session)
+        html = render_report_file(session, project)
+    html_file.write_text(html, encoding="utf-8")
+    click.echo(f"report written to {html_file}")
+
+
 register_group.add_command(token_group)

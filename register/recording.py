@@ -41,6 +41,7 @@ from gate.models import (
     Severity,
     Verdict,
 )
+from register import trends
 from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
 from register.models import EntryStatus, EventKind, Project, RiskEntry, RiskEvent, ScanRun, utc_now
@@ -193,6 +194,9 @@ def record_findings(
         seen=tally.changes["seen"],
     )
     _store_counts(connection, result, tally)
+    at = _aware(header.started_at)
+    trends.snapshot(connection, project_id=project_id, at=at)
+    trends.refresh_owners(connection, project_id=project_id, at=at)
     return result
 
 

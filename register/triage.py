@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from register import trends
 from register.errors import EntryNotFoundError, TriageRefusedError
 from register.models import (
     EntryStatus,
@@ -50,6 +51,8 @@ def _log(
     session.add(entry)
     session.add(event)
     session.flush()
+    if not session.info.get(_IN_BULK):
+        trends.refresh_owners(session.connection(), project_id=entry.project_id, at=at)
     return event
 
 
@@ -243,6 +246,7 @@ def expire_acceptances(
     )
     events = [_expiry_event(entry_id, due, at) for entry_id, due in expired]
     session.execute(sa.insert(RiskEvent), events)
+    trends.refresh_owners_of(session.connection(), entry_ids=ids, at=at)
     return len(expired)
 
 
@@ -259,6 +263,7 @@ def _expiry_event(entry_id: int, due: date, at: datetime) -> dict[str, object]:
     }
 
 
+_IN_BULK = "riskgate.bulk_triage"  # session.info flag: recount owners once, after the loop
 BULK_LIMIT = 2000
 BULK_ACTIONS = ("assign", "accept", "false_positive", "reopen")
 
@@ -310,13 +315,19 @@ def bulk(
     apply = _bulk_step(session, action, actor=actor, reason=reason, owner=owner, until=until,
                        approver=approver, at=at)
     changed, skipped = [], []
-    for entry_id in dict.fromkeys(entry_ids):
-        try:
-            apply(entry_id)
-        except (TriageRefusedError, EntryNotFoundError) as exc:
-            skipped.append((entry_id, str(exc)))
-        else:
-            changed.append(entry_id)
+    session.info[_IN_BULK] = True
+    try:
+        for entry_id in dict.fromkeys(entry_ids):
+            try:
+                apply(entry_id)
+            except (TriageRefusedError, EntryNotFoundError) as exc:
+                skipped.append((entry_id, str(exc)))
+            else:
+                changed.append(entry_id)
+    finally:
+        session.info.pop(_IN_BULK, None)
+    if changed:
+        trends.refresh_owners_of(session.connection(), entry_ids=changed, at=at)
     return BulkResult(action=action, changed=tuple(changed), skipped=tuple(skipped))
 
 

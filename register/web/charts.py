@@ -110,6 +110,22 @@ def _legend(frame: Frame, names: Sequence[str]) -> list[str]:
     ]
 
 
+def _targets(
+    frame: Frame, targets: Mapping[str, float], names: Sequence[str], top: float
+) -> list[str]:
+    parts = []
+    for name, value in targets.items():
+        colour = PALETTE[names.index(name) % len(PALETTE)] if name in names else "#475569"
+        y = _y(frame, value, top)
+        parts.append(
+            f'<line x1="{frame.left}" y1="{y:.1f}" x2="{frame.left + frame.plot_width}" '
+            f'y2="{y:.1f}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="2 3" '
+            f'class="target"/><text x="{frame.left + frame.plot_width - 4}" y="{y - 4:.1f}" '
+            f'text-anchor="end" class="target-label">{escape(name)} target {value:g}</text>'
+        )
+    return parts
+
+
 def line_chart(
     *,
     categories: Sequence[str],
@@ -117,11 +133,18 @@ def line_chart(
     y_label: str,
     title: str,
     frame: Frame | None = None,
+    targets: Mapping[str, float] | None = None,
+    empty: str = "No fixed findings yet",
 ) -> Markup:
-    """An SVG line chart; `series` maps a name to one value (or None) per category."""
+    """An SVG line chart; `series` maps a name to one value (or None) per category.
+
+    `targets` draws a labelled horizontal line per value (e.g. SLA days per severity), in the
+    colour of the series of the same name when there is one.
+    """
     frame = frame or Frame()
+    targets = targets or {}
     values = [v for row in series.values() for v in row if v is not None]
-    top = nice_max(max(values, default=0.0))
+    top = nice_max(max([*values, *targets.values()], default=0.0))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width} {frame.height}" '
         f'class="chart" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
@@ -132,11 +155,12 @@ def line_chart(
         parts.append(
             _series(frame, values=row, top=top, colour=colour, name=name, dashed=index % 2 == 1)
         )
+    parts.extend(_targets(frame, targets, list(series), top))
     parts.extend(_legend(frame, list(series)))
     if not values:
         parts.append(
             f'<text x="{frame.left + frame.plot_width / 2}" y="{frame.top + frame.plot_height / 2}"'
-            ' text-anchor="middle" class="empty">No fixed findings yet</text>'
+            f' text-anchor="middle" class="empty">{escape(empty)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated label is escaped above

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from gate.models import MoneyModel, RiskContext, Severity
 from register.db import make_engine, session_scope, upgrade
-from register.models import Role
+from register.models import Role, utc_now
 from register.queries import risk_matrix
 from register.recording import record_run
 from register.web.tokens import create_token
@@ -36,6 +36,7 @@ def seed(engine: Engine) -> str:
     )
     context = RiskContext(money=money, default_owner="payments")
     flask = dependency("flask", "CVE-2023-30861", severity=Severity.HIGH)
+    salt = dependency("salt", "CVE-2020-11651", severity=Severity.CRITICAL, known_exploited=True)
     xss = code("rule.xss", "web/render.py", "render(x)", title=XSS, severity=Severity.HIGH)
     runs = [
         verdict([*example_findings(), flask, xss], run_id="p1", project="payments-api",
@@ -44,6 +45,10 @@ def seed(engine: Engine) -> str:
                 at=T0 + timedelta(days=40)),
         verdict([code("rule.y", "b.py", "y()")], run_id="s1", project="shop"),
         verdict([], run_id="s2", project="shop", at=T0 + timedelta(days=70)),
+        verdict([flask, xss, salt], run_id="p3", project="payments-api", context=context,
+                at=utc_now() - timedelta(days=21)),
+        verdict([flask, xss, salt, code("rule.sqli", "db.py", "q(x)")], run_id="p4",
+                project="payments-api", context=context, at=utc_now() - timedelta(days=7)),
     ]
     with session_scope(engine) as session:
         for run in runs:
@@ -149,3 +154,32 @@ def test_accept_all_matching_needs_another_approver(page: Any, register: dict[st
     page.locator("#queue tbody td.title a").first.click()
     assert "approved by ciso" in page.locator("#events").inner_text()
     screenshot(page, "finding-accepted")
+
+
+def test_trends_page_draws_the_weekly_charts(page: Any, register: dict[str, Any]) -> None:
+    page.goto(f"{register['url']}/trends")
+
+    assert page.locator("#band-trend svg polyline").count() >= 4
+    assert page.locator("#loss-trend svg polyline").count() == 2
+    assert page.locator("#owners tbody tr").count() >= 1
+    screenshot(page, "trends")
+
+
+def test_report_is_one_printed_page(page: Any, register: dict[str, Any]) -> None:
+    page.goto(f"{register['url']}/report")
+
+    assert "open security risks" in page.locator("#headline").inner_text()
+    assert page.locator("#report-matrix td").count() == 25
+    screenshot(page, "report")
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+
+
+def test_finding_page_shows_the_evidence(page: Any, register: dict[str, Any]) -> None:
+    page.goto(f"{register['url']}/triage?advisory=CVE-2020-11651&status=all")
+    page.locator("#queue tbody td.title a").first.click()
+
+    assert "nvd.nist.gov" in page.locator("#identifiers a").first.get_attribute("href")
+    assert "Upgrade salt" in page.locator("#fix-advice").inner_text()
+    assert "run p4" in page.locator("#last-seen").inner_text()
+    screenshot(page, "finding-evidence")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
+from register import queries, trends
 from register.web.charts import line_chart
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
@@ -33,8 +34,8 @@ def mttp_chart(report: MttpPublic) -> Markup:
 SEVERITY_ORDER = ("critical", "high", "unknown", "medium", "low", "info")
 
 
-def severity_chart(report: MttpPublic) -> Markup:
-    """Mean days to patch per month of the fix, one line per severity."""
+def severity_chart(report: MttpPublic, targets: dict[str, float] | None = None) -> Markup:
+    """Mean days to patch per month of the fix, one line per severity, with SLA targets."""
     months = sorted({cell.month for cell in report.by_severity_month})
     means = {(cell.severity, cell.month): cell.mean_days for cell in report.by_severity_month}
     present = {cell.severity for cell in report.by_severity_month}
@@ -43,9 +44,10 @@ def severity_chart(report: MttpPublic) -> Markup:
         for severity in SEVERITY_ORDER
         if severity in present
     }
+    shown = {name: days for name, days in (targets or {}).items() if name in series}
     return line_chart(
         categories=months, series=series, y_label="mean days to patch",
-        title="Mean time to patch by severity, month over month",
+        title="Mean time to patch by severity, month over month", targets=shown,
     )
 
 
@@ -59,12 +61,15 @@ def mttp_page(
     """Time to patch by severity and month, with SLA compliance."""
     project = project or None
     report = mttp_public(session, project=project)
+    chosen = queries.get_project(session, name=project) if project else None
+    targets = trends.sla_targets(chosen.sla_days if chosen else None)
     context = {
+        "targets": targets,
         "project": project,
         "projects": all_project_names(session),
         "report": report,
         "chart": mttp_chart(report),
-        "severity_chart": severity_chart(report),
+        "severity_chart": severity_chart(report, targets),
         "active": "mttp",
     }
     return render(request, "mttp.html", context, principal=who)

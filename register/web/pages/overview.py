@@ -12,6 +12,7 @@ from starlette.responses import Response
 from register import queries
 from register.queries import ProjectSummary
 from register.scoring import band_for
+from register.trends import OnTime
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.render import render
 from register.web.present import matrix_public, project_names, sla_public
@@ -87,15 +88,18 @@ def overview(
     summaries = queries.project_summaries(session)
     shown = [s for s in summaries if project is None or s.name == project]
     matrix = matrix_public(session, project=project)
+    sla = sla_public(session, project=project)
+    total = totals(shown)
     context = {
+        "on_time": OnTime(fixed=sla.fixed, within_sla=sla.within_sla, overdue_open=total.overdue),
         "project": project,
         "projects": [s.name for s in summaries],
         "summaries": shown,
-        "totals": totals(shown),
+        "totals": total,
         "rows": heat_rows(matrix.counts),
         "matrix": matrix,
         "top": top_risk_lines(session, project=project),
-        "sla": sla_public(session, project=project),
+        "sla": sla,
         "active": "overview",
     }
     return render(request, "overview.html", context, principal=who)
