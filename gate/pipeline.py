@@ -7,6 +7,7 @@ turns into an error verdict (fail closed) unless it names the scanner fail-open.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -126,6 +127,14 @@ def load_enrichment(config: GateConfig, policy: Policy) -> Enrichment:
     )
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def build_target(
     config: GateConfig, policy: Policy, *, root: Path, enrichment: Enrichment
 ) -> ScanTarget:
@@ -141,6 +150,7 @@ def build_target(
         pip_audit_service=config.pip_audit_service or pip_audit.service,
         semgrep_configs=(*semgrep.configs, *config.semgrep_configs),
         semgrep_max_target_bytes=semgrep.max_target_bytes,
+        semgrep_jobs=semgrep.jobs or usable_cpus(),
         exclude=policy.scope.exclude,
     )
 

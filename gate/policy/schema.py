@@ -186,11 +186,13 @@ class SemgrepConfig(_ScannerBase):
     """semgrep settings; `configs` are extra rule packs besides riskgate's own.
 
     `max_target_bytes` is semgrep's file size limit; a bigger file in scope is not scanned and
-    becomes a `riskgate-file-not-scanned` finding.
+    becomes a `riskgate-file-not-scanned` finding. `jobs` is semgrep's parallelism; by default
+    one job per CPU the gate may use.
     """
 
     configs: Globs = ()
     max_target_bytes: Annotated[int, Field(ge=1, le=2**40)] = 20_000_000
+    jobs: Annotated[int, Field(ge=1, le=256)] | None = None
 
 
 class ScopeConfig(_Strict):

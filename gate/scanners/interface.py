@@ -24,6 +24,7 @@ class ScanTarget:
     pip_audit_service: str = "osv"
     semgrep_configs: tuple[str, ...] = ()
     semgrep_max_target_bytes: int = 10_000_000
+    semgrep_jobs: int = 1
     exclude: tuple[str, ...] = ()
     only: frozenset[str] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)

@@ -133,7 +133,8 @@ def build_argv(
 ) -> list[str]:
     """semgrep's command line; it runs in `target.root` and scans `.` (see `scan_root_args`),
     or only `files` (root-relative) when given."""
-    argv = [executable, "scan", "--json", "--metrics=off", "--disable-version-check", "-j1"]
+    argv = [executable, "scan", "--json", "--metrics=off", "--disable-version-check"]
+    argv += ["--jobs", str(target.semgrep_jobs)]
     argv += ["--timeout", str(PER_FILE_TIMEOUT)]
     for config in (str(bundled_semgrep_rules()), *configs):
         argv += ["--config", config]

@@ -346,13 +346,13 @@ def test_command_line_and_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     extra = tmp_path / "extra.yml"
     extra.write_text("rules: []\n")
     monkeypatch.chdir(tmp_path)
-    target = ScanTarget(root=project, semgrep_configs=("extra.yml", "p/python"))
+    target = ScanTarget(root=project, semgrep_configs=("extra.yml", "p/python"), semgrep_jobs=3)
     output = SemgrepScanner().run(target)
     lines = log.read_text().splitlines()
     assert output.findings == [] and output.version == "9.9"
     assert lines[0] == str(project)
-    assert lines[1:9] == ["scan", "--json", "--metrics=off", "--disable-version-check", "-j1",
-                          "--timeout", str(PER_FILE_TIMEOUT), "--config"]
+    assert lines[1:10] == ["scan", "--json", "--metrics=off", "--disable-version-check",
+                           "--jobs", "3", "--timeout", str(PER_FILE_TIMEOUT), "--config"]
     args = " ".join(lines[1:])
     assert f"--config {bundled_semgrep_rules()} --config {extra} --config p/python" in args
     assert "SEMGREP_ENABLE_VERSION_CHECK=0" in lines
