@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def policies_dir() -> Path:
-    """Where the bundled policies and semgrep rules live (`GATE_POLICIES_DIR` overrides)."""
-    return Path(os.environ.get("GATE_POLICIES_DIR", REPO_ROOT / "policies"))
+    """Where the bundled policies and semgrep rules live.
+
+    `GATE_POLICIES_DIR` overrides; an installed wheel carries them as `gate/_bundled` (copied
+    there from `policies/` at build time, see setup.py); a checkout or editable install reads
+    the repository's `policies/`.
+    """
+    configured = os.environ.get("GATE_POLICIES_DIR")
+    if configured:
+        return Path(configured)
+    bundled = resources.files("gate").joinpath("_bundled")
+    if isinstance(bundled, Path) and bundled.is_dir():
+        return bundled
+    return REPO_ROOT / "policies"
 
 
 def default_policy_path() -> Path:

@@ -26,10 +26,11 @@ class ToolResult:
     stderr: bytes
 
 
-def find_executable(name: str, *, setting: str) -> str:
+def find_executable(name: str, *, setting: str, install_hint: str | None = None) -> str:
     """Locate a tool: the `setting` variable, PATH, beside our Python, then `.tools/<name>/`.
 
     The last place is where `scripts/setup.sh` installs tools that need a venv of their own.
+    `install_hint` ends the error message when the tool is nowhere.
     """
     configured = os.environ.get(setting)
     if configured:
@@ -42,7 +43,8 @@ def find_executable(name: str, *, setting: str) -> str:
     for candidate in (Path(sys.executable).parent / name, TOOLS_DIR / name / "bin" / name):
         if candidate.is_file():
             return str(candidate)
-    raise ScannerError(name, f"executable not found on PATH (install it or set {setting})")
+    hint = install_hint or "install it"
+    raise ScannerError(name, f"executable not found on PATH ({hint}, or set {setting})")
 
 
 def run_tool(

@@ -38,6 +38,8 @@ from gate.scanners.semgrep_coverage import (
 )
 
 NAME = "semgrep"
+# semgrep pins dependencies that clash with riskgate's: it belongs in an isolated tool venv.
+INSTALL_HINT = "install it as an isolated tool: `pipx install semgrep` or `uv tool install semgrep`"
 PER_FILE_TIMEOUT = 30
 TITLE_LIMIT = 120
 SNIPPET_LIMIT = 1000
@@ -65,7 +67,7 @@ class SemgrepScanner:
 
     def run(self, target: ScanTarget) -> ScanOutput:
         """Scan `target.root`; `ScannerError` when semgrep is missing, fails, hangs or lies."""
-        executable = find_executable(NAME, setting="GATE_SEMGREP_BIN")
+        executable = find_executable(NAME, setting="GATE_SEMGREP_BIN", install_hint=INSTALL_HINT)
         configs = config_args(target.semgrep_configs)
         scope = enumerate_scope(target.root, targets=rule_targets(configs), exclude=target.exclude)
         if target.only is not None:
