@@ -24,6 +24,7 @@ from gate.gitinfo import changed_since, checkout_ref, files_at, resolve_commit
 from gate.models import Finding, FindingKind
 from gate.scanners.interface import Scanner, ScanTarget
 from gate.scanners.pip_audit import Manifest, find_manifests, has_includes
+from gate.scanners.project_deps import PROJECT_FILES
 from gate.scanners.scope import IGNORE_FILE
 
 CODE_SCANNER = "semgrep"
@@ -129,7 +130,8 @@ def _same_audit(
     if new is None or new.is_project != old.is_project:
         return False
     if old.is_project:
-        return "pyproject.toml" in unchanged
+        present = [name for name in PROJECT_FILES if (old.path / name).is_file()]
+        return all(name in unchanged for name in present)
     if has_includes(old.path):
         return False
     if old.path.resolve() == new.path.resolve():

@@ -4,10 +4,13 @@ pip-audit exits 1 both when it found vulnerabilities and when it failed, so we j
 its JSON, never its exit code. Dependencies pip-audit could not audit become findings of their
 own (`riskgate-dependency-not-audited`): the gate fails closed instead of passing silently.
 
-A requirements file whose every requirement is an exact `==` pin is audited with
-`--no-deps --disable-pip` (no resolution; with `--advisories` fully offline). Anything else, and
-a `pyproject.toml` project, makes pip-audit resolve dependencies with pip, which needs an index.
-pip-audit reports no severity; enrichment takes it from advisory records, never invents one.
+pip-audit never sees the scanned tree: riskgate reads each manifest itself (`requirements`,
+`project_deps`), hands pip-audit one flattened file of named requirements in a directory of its
+own, and reports local paths, VCS and archive URLs, editable and dynamic dependencies as not
+audited. A file of exact `==` pins is audited with `--no-deps --disable-pip` (no resolution;
+with `--advisories` fully offline); anything else is resolved by pip from wheels only
+(`NO_BUILD_ENV`), so no build backend ever runs. pip-audit reports no severity; enrichment
+takes it from advisory records, never invents one.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import importlib.metadata
 import json
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +35,8 @@ from gate.fingerprint import dependency_fingerprint
 from gate.models import Finding, FindingKind, Location, Severity
 from gate.scanners.interface import ScanOutput, ScanTarget
 from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
+from gate.scanners.project_deps import PROJECT_FILES, read_project
+from gate.scanners.requirements import AuditInput, Unaudited, logical_lines, read_requirements
 
 NAME = "pip-audit"
 NOT_AUDITED_RULE = "riskgate-dependency-not-audited"
@@ -38,10 +44,8 @@ NOT_AUDITED_ID = "riskgate-not-audited"
 SERVICES = ("osv", "pypi")
 TITLE_LIMIT = 120
 _OUTPUT_ARGS = ("--format", "json", "--progress-spinner", "off")
-_PIN = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;=<>!~,*]+\s*(;[^#]*)?"
-    r"(\s+--hash[=\s]\S+)*$"
-)
+# pip may resolve named requirements only from wheels: building an sdist runs its code.
+NO_BUILD_ENV = {"PIP_ONLY_BINARY": ":all:", "PIP_NO_INPUT": "1"}
 _SKIPPED_VERSION = re.compile(r"\(([^()\s]+)\)\s*$")
 
 
@@ -67,10 +71,18 @@ class PipAuditScanner:
         executable = find_executable(NAME, setting="GATE_PIP_AUDIT_BIN")
         deadline = time.monotonic() + target.timeout_seconds
         findings: list[Finding] = []
-        with _service(target) as service_args:
-            for manifest in manifests:
-                argv = [executable, *manifest_args(manifest), *_OUTPUT_ARGS, *service_args]
-                result = _run_within(argv, deadline=deadline, target=target)
+        with _service(target) as service_args, tempfile.TemporaryDirectory(
+            prefix="riskgate-audit-"
+        ) as work:
+            for index, manifest in enumerate(manifests):
+                audit = audit_input(manifest, root=target.root)
+                findings.extend(_not_audited_input(item, manifest.display)
+                                for item in audit.unaudited)
+                if not audit.requirements:
+                    continue
+                args = input_args(audit, directory=Path(work), stem=str(index))
+                argv = [executable, *args, *_OUTPUT_ARGS, *service_args]
+                result = _run_within(argv, deadline=deadline, target=target, cwd=Path(work))
                 findings.extend(_findings_of(result, manifest=manifest, root=target.root))
         return ScanOutput(findings=findings, version=_version(executable))
 
@@ -87,8 +99,9 @@ def find_manifests(target: ScanTarget) -> list[Manifest]:
     found = sorted(p for p in root.glob("requirements*.txt") if p.is_file())
     if found:
         return [Manifest(path=p, display=p.name) for p in found]
-    if (root / "pyproject.toml").is_file():
-        return [Manifest(path=root, display="pyproject.toml", is_project=True)]
+    for name in PROJECT_FILES:
+        if (root / name).is_file():
+            return [Manifest(path=root, display=name, is_project=True)]
     raise ScannerError(NAME, f"nothing to audit in {root} (no requirements*.txt or pyproject.toml)")
 
 
@@ -105,25 +118,35 @@ def has_includes(path: Path) -> bool:
     except (OSError, UnicodeDecodeError):
         return True
     return any(line.startswith(("-r", "-c", "--requirement", "--constraint"))
-               for line in _requirement_lines(text))
+               for _, line in logical_lines(text))
 
 
-def manifest_args(manifest: Manifest) -> list[str]:
-    """pip-audit's input arguments: `--no-deps --disable-pip` only when everything is pinned."""
-    path = manifest.path.absolute()  # pip-audit runs in the target: a relative path would miss
+def audit_input(manifest: Manifest, *, root: Path) -> AuditInput:
+    """Read a manifest (never building or running it) into what pip-audit may audit.
+
+    Includes may name files of the tree, or beside an operator-given file outside it.
+    """
     if manifest.is_project:
-        return [str(path)]
+        return read_project(manifest.path)
+    allowed = (root, manifest.path.absolute().parent)
+    return read_requirements(manifest.path, display=manifest.display, allowed=allowed)
+
+
+def input_args(audit: AuditInput, *, directory: Path, stem: str) -> list[str]:
+    """Write the audit's flattened requirements into `directory`; pip-audit's input arguments.
+
+    Exact pins are audited with `--no-deps --disable-pip`; constraints matter only when pip
+    resolves, so only then are they written beside the requirements.
+    """
+    lines = [*audit.options, *audit.requirements]
+    if audit.constraints and not audit.pinned:
+        constraints = directory / f"{stem}-constraints.txt"
+        constraints.write_text("\n".join(audit.constraints) + "\n", encoding="utf-8")
+        lines.insert(0, f"-c {constraints}")
+    path = directory / f"{stem}-requirements.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     args = ["-r", str(path)]
-    return [*args, "--no-deps", "--disable-pip"] if is_fully_pinned(path) else args
-
-
-def is_fully_pinned(path: Path) -> bool:
-    """True when every requirement line is an exact `==` pin (hashes and markers allowed)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read requirements file: {exc}") from exc
-    return all(_PIN.match(line) for line in _requirement_lines(text))
+    return [*args, "--no-deps", "--disable-pip"] if audit.pinned else args
 
 
 def parse_pip_audit(
@@ -152,14 +175,6 @@ def _explicit(root: Path, path: Path) -> Manifest:
     return Manifest(path=full, display=display)
 
 
-def _requirement_lines(text: str) -> Iterator[str]:
-    joined = re.sub(r"\\\r?\n", " ", text)
-    for line in joined.splitlines():
-        content = re.split(r"(^|\s)#", line, maxsplit=1)[0].strip()
-        if content:
-            yield content
-
-
 @contextmanager
 def _service(target: ScanTarget) -> Iterator[list[str]]:
     """Service arguments: a loopback OSV server over `advisories_dir`, else the live service."""
@@ -172,14 +187,18 @@ def _service(target: ScanTarget) -> Iterator[list[str]]:
     yield ["--vulnerability-service", target.pip_audit_service]
 
 
-def _run_within(argv: list[str], *, deadline: float, target: ScanTarget) -> ToolResult:
+def _run_within(
+    argv: list[str], *, deadline: float, target: ScanTarget, cwd: Path
+) -> ToolResult:
     """Run one audit in what is left of the scanner's time budget (shared by all manifests)."""
     timed_out = ScannerError(NAME, f"timed out after {target.timeout_seconds:g} s and was stopped")
     left = deadline - time.monotonic()
     if left <= 0:
         raise timed_out
     try:
-        return run_tool(NAME, argv, timeout=left, cwd=target.root, env=target.extra_env)
+        # never the tree: `python -m pip` would import a `pip` package of the scanned tree
+        env = {**target.extra_env, **NO_BUILD_ENV}
+        return run_tool(NAME, argv, timeout=left, cwd=cwd, env=env)
     except ScannerError as exc:
         if time.monotonic() >= deadline:
             raise timed_out from exc
@@ -236,7 +255,9 @@ def _dependency_findings(dependency: Any, manifest: str | None, where: str) -> l
         raise ReportFormatError(f"{where}: expected an object with a 'name'")
     name: str = dependency["name"]
     if dependency.get("skip_reason"):
-        return [_not_audited(name, str(dependency["skip_reason"]), manifest)]
+        reason = str(dependency["skip_reason"])
+        match = _SKIPPED_VERSION.search(reason)
+        return [_not_audited(name, reason, manifest, version=match.group(1) if match else None)]
     version = _optional_text(dependency.get("version"))
     vulns = dependency.get("vulns") or []
     if not isinstance(vulns, list):
@@ -268,8 +289,7 @@ def _vulnerability(vuln: Any, location: Location, where: str) -> Finding:
     )
 
 
-def _not_audited(name: str, reason: str, manifest: str | None) -> Finding:
-    match = _SKIPPED_VERSION.search(reason)
+def _not_audited(name: str, reason: str, manifest: str | None, *, version: str | None) -> Finding:
     return Finding(
         kind=FindingKind.DEPENDENCY,
         scanner=NAME,
@@ -277,10 +297,14 @@ def _not_audited(name: str, reason: str, manifest: str | None) -> Finding:
         title=_bounded(f"{name} could not be audited: {reason}"),
         severity=Severity.UNKNOWN,
         fingerprint=dependency_fingerprint(package=name, advisory_ids=[NOT_AUDITED_ID]),
-        location=Location(package=name, version=match.group(1) if match else None,
-                          manifest=manifest),
+        location=Location(package=name, version=version, manifest=manifest),
         message=reason,
     )
+
+
+def _not_audited_input(item: Unaudited, manifest: str) -> Finding:
+    """A dependency riskgate would not hand to pip-audit, with the reason and the place."""
+    return _not_audited(item.name, f"{item.reason} ({item.where})", manifest, version=None)
 
 
 def _title(description: str, location: Location, vuln_id: str) -> str:

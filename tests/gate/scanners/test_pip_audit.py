@@ -18,9 +18,9 @@ from gate.scanners.pip_audit import (
     NOT_AUDITED_RULE,
     Manifest,
     PipAuditScanner,
+    audit_input,
     find_manifests,
-    is_fully_pinned,
-    manifest_args,
+    input_args,
     parse_pip_audit,
 )
 from tests.conftest import FIXTURES, REPO_ROOT
@@ -151,23 +151,28 @@ def test_the_scanner_parse_method_delegates() -> None:
         ("flask>=0.12\n", False),
         ("flask\n", False),
         ("jinja2==2.*\n", False),
-        ("-r other.txt\njinja2==2.10\n", False),
-        ("-e .\n", False),
+        ("-r other.txt\njinja2==2.10\n", True),
+        ("-r other.txt\nflask\n", False),
+        ("-e .\njinja2==2.10\n", True),
     ],
 )
 def test_only_exact_pins_skip_resolution(tmp_path: Path, text: str, pinned: bool) -> None:
     path = tmp_path / "requirements.txt"
     path.write_text(text)
-    assert is_fully_pinned(path) is pinned
-    args = manifest_args(Manifest(path=path, display="requirements.txt"))
+    (tmp_path / "other.txt").write_text("click==8.1.7\n")
+    audit = audit_input(Manifest(path=path, display="requirements.txt"), root=tmp_path)
+    assert audit.pinned is pinned
+    work = tmp_path / "work"
+    work.mkdir()
+    args = input_args(audit, directory=work, stem="0")
     assert ("--no-deps" in args and "--disable-pip" in args) is pinned
+    assert args[:2] == ["-r", str(work / "0-requirements.txt")]
 
 
 def test_manifests_are_found_in_order_of_preference(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\nversion = '1'\n")
     project = find_manifests(ScanTarget(root=tmp_path))
     assert [(m.display, m.is_project) for m in project] == [("pyproject.toml", True)]
-    assert manifest_args(project[0]) == [str(tmp_path)]
     (tmp_path / "requirements.txt").write_text("click==8.1.7\n")
     (tmp_path / "requirements-dev.txt").write_text("pytest==8.0.0\n")
     found = find_manifests(ScanTarget(root=tmp_path))
@@ -335,14 +340,20 @@ def test_fake_exiting_1_with_a_valid_report_is_a_result(
     argv_file = tmp_path / "argv.txt"
     fake_pip_audit(
         tmp_path, monkeypatch,
-        f'printf "%s\\n" "$@" > {argv_file}\ncat {RECORDED / "vulnerable-app.json"}\nexit 1',
+        f'printf "%s\\n" "$@" > {argv_file}\npwd > {tmp_path / "cwd"}\n'
+        f'cat "$2" > {tmp_path / "input"}; echo "$PIP_ONLY_BINARY" > {tmp_path / "binary"}\n'
+        f'cat {RECORDED / "vulnerable-app.json"}\nexit 1',
     )
     output = PipAuditScanner().run(pinned_target(tmp_path, advisories_dir=BUNDLED))
     assert len(output.findings) == 35
     assert output.version == "9.9.9"
     argv = argv_file.read_text().splitlines()
-    assert argv[:4] == ["-r", str(tmp_path / "app" / "requirements.txt"), "--no-deps",
-                        "--disable-pip"]
+    # pip-audit reads a copy of the named requirements, outside the tree, from outside it
+    assert argv[0] == "-r"
+    assert argv[2:4] == ["--no-deps", "--disable-pip"]
+    assert (tmp_path / "input").read_text() == "jinja2==2.10\n"
+    assert str(tmp_path / "app") not in (tmp_path / "cwd").read_text() + argv[1]
+    assert (tmp_path / "binary").read_text() == ":all:\n"
     assert argv[4:8] == ["--format", "json", "--progress-spinner", "off"]
     assert argv[8:11] == ["--vulnerability-service", "osv", "--osv-url"]
     assert argv[11].startswith("http://127.0.0.1:")
