@@ -81,13 +81,20 @@ FROM ({_series(dialect, count)}) AS series
 """  # noqa: S608
 
 
-def seed(url: str, count: int) -> None:
-    """Create the schema and insert `count` entries over 50 projects."""
+def seed(url: str, count: int, *, reuse: bool = False) -> None:
+    """Create the schema and insert `count` entries over 50 projects.
+
+    With `reuse`, a database that already holds exactly `count` entries is used as it is.
+    """
     upgrade(url)
     engine = make_engine(url)
     dialect = engine.dialect.name
     with engine.begin() as connection:
-        if connection.execute(sa.text("SELECT count(*) FROM risk_entry")).scalar_one():
+        held = connection.execute(sa.text("SELECT count(*) FROM risk_entry")).scalar_one()
+        if reuse and held == count:
+            engine.dispose()
+            return
+        if held:
             raise SystemExit(f"{url}: the database already holds findings; use an empty one")
         for number in range(1, PROJECTS + 1):
             connection.execute(
@@ -113,11 +120,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    """uvicorn with the app factory, one worker."""
+def start_server(url: str, port: int, *, workers: int = 1) -> subprocess.Popen[bytes]:
+    """uvicorn with the app factory on loopback."""
     env = {**os.environ, "GATE_DATABASE_URL": url, "GATE_SECRET_KEY": "bench" * 8}
     command = [sys.executable, "-m", "uvicorn", "register.web.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+               "--workers", str(workers)]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     for _ in range(300):
         try:

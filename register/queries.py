@@ -42,6 +42,7 @@ SUMMARY = sa.Table(
     sa.Column("priced", sa.Integer),
     sa.Column("loss_low", sa.Float),
     sa.Column("loss_high", sa.Float),
+    sa.Column("on_time", sa.Integer),
 )
 # A literal (not a bound parameter), so PostgreSQL matches the partial indexes in any plan.
 _FIXED: ColumnElement[str] = sa.literal_column("'fixed'")
@@ -348,9 +349,12 @@ def _sla_rows(session: Session, *, by_severity: bool, project: str | None) -> li
 
 
 def sla_compliance(session: Session, *, project: str | None = None) -> SlaRow:
-    """Fixed entries and how many were fixed by their deadline (without the MTTP medians)."""
-    overall = _sla_rows(session, by_severity=False, project=project)
-    return overall[0] if overall else SlaRow(group="all", fixed=0, within_sla=0)
+    """Fixed entries and how many were fixed by their deadline, read from `risk_summary`."""
+    query = sa.select(sa.func.sum(SUMMARY.c.entries), sa.func.sum(SUMMARY.c.on_time)).where(
+        SUMMARY.c.status == _FIXED, project_condition(project, SUMMARY)
+    )
+    fixed, within = session.execute(query).one()
+    return SlaRow(group="all", fixed=int(fixed or 0), within_sla=int(within or 0))
 
 
 def mttp(session: Session, *, project: str | None = None) -> MttpReport:

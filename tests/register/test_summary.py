@@ -22,11 +22,16 @@ from tests.register.factories import T0, code, dependency, verdict
 
 DAY = timedelta(days=1)
 KEY = "project_id, status, probability, impact, band, due_date"
+FIXED_ON_TIME = {
+    "sqlite": "status = 'fixed' AND date(fixed_at) <= due_date",
+    "postgresql": "status = 'fixed' AND CAST(fixed_at AS DATE) <= due_date",
+}
 FRESH = (
     f"SELECT {KEY}, count(*), count(annual_loss_low), coalesce(sum(annual_loss_low), 0),"  # noqa: S608
-    f" coalesce(sum(annual_loss_high), 0) FROM risk_entry GROUP BY {KEY}"
+    " coalesce(sum(annual_loss_high), 0), sum(CASE WHEN {on_time} THEN 1 ELSE 0 END)"
+    f" FROM risk_entry GROUP BY {KEY}"
 )
-STORED = f"SELECT {KEY}, entries, priced, loss_low, loss_high FROM risk_summary"  # noqa: S608
+STORED = f"SELECT {KEY}, entries, priced, loss_low, loss_high, on_time FROM risk_summary"  # noqa: S608
 MONEY = RiskContext(
     money=MoneyModel(
         currency="EUR",
@@ -36,17 +41,22 @@ MONEY = RiskContext(
 )
 
 
-def _rows(engine: Engine, sql: str) -> dict[tuple[object, ...], tuple[int, int, float, float]]:
+Counts = tuple[int, int, float, float, int]
+
+
+def _rows(engine: Engine, sql: str) -> dict[tuple[object, ...], Counts]:
     with engine.connect() as connection:
         return {
-            tuple(row[:6]): (int(row[6]), int(row[7]), round(row[8], 6), round(row[9], 6))
+            tuple(row[:6]): (int(row[6]), int(row[7]), round(row[8], 6), round(row[9], 6),
+                             int(row[10]))
             for row in connection.execute(sa.text(sql))
         }
 
 
 def assert_summary_exact(engine: Engine) -> None:
-    """The summary holds exactly the fresh counts and sums, and no empty rows."""
-    assert _rows(engine, STORED) == _rows(engine, FRESH)
+    """The summary holds exactly the fresh counts, sums and on-time fixes, and no empty rows."""
+    fresh = FRESH.replace("{on_time}", FIXED_ON_TIME[engine.dialect.name])
+    assert _rows(engine, STORED) == _rows(engine, fresh)
 
 
 def _findings(count: int, *, severity: Severity = Severity.HIGH) -> list[Finding]:
