@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from gate import __version__
-from gate.config import GateConfig, default_policy_path
+from gate.config import GateConfig
 from gate.errors import GateError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,7 +69,10 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path), default=".")
-@click.option("--policy", "policy_path", type=click.Path(path_type=Path), help="Policy YAML.")
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path),
+              help="Policy YAML, or a pyproject.toml with [tool.riskgate] (default: PATH's "
+              "riskgate.yml or .riskgate.yml, else [tool.riskgate] in PATH/pyproject.toml, "
+              "else the bundled default).")
 @click.option("--scanner", "scanners", multiple=True, type=click.Choice(["pip-audit", "semgrep"]),
               help="Run only these scanners (a partial scan never auto-fixes register entries).")
 @click.option("--import", "imports", multiple=True, type=click.Path(path_type=Path),
@@ -123,10 +126,10 @@ def policy() -> None:
 @handle_errors
 def policy_validate(files: tuple[Path, ...]) -> None:
     """Check policy files; errors print as file:line:column: message (exit 3)."""
-    from gate.policy.load import load_policy
+    from gate.policy.discover import read_policy
 
     for file in files:
-        loaded = load_policy(file)
+        loaded = read_policy(file)
         click.echo(f"{file}: ok ({len(loaded.rules)} rules, {len(loaded.ignores)} ignores)")
 
 
@@ -143,7 +146,7 @@ def build_config(options: dict[str, Any]) -> GateConfig:
     """Translate parsed `gate scan` options into a `GateConfig`."""
     return GateConfig(
         target=options["path"],
-        policy_path=options["policy_path"] or default_policy_path(),
+        policy_path=options["policy_path"],
         scanners=tuple(options["scanners"]) or ("pip-audit", "semgrep"),
         imports=tuple(options["imports"]),
         advisories_dir=options["advisories"],

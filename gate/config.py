@@ -41,7 +41,7 @@ class GateConfig:
     """Everything `run_gate` needs. Paths are as the user gave them, resolved by the pipeline."""
 
     target: Path
-    policy_path: Path
+    policy_path: Path | None = None  # None: the target's own policy, else the bundled one
     scanners: tuple[str, ...] = ("pip-audit", "semgrep")
     imports: tuple[Path, ...] = ()
     advisories_dir: Path | None = None

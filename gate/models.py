@@ -287,6 +287,7 @@ class Verdict(_Frozen):
     branch: str | None = None
     policy_name: str | None = None
     policy_digest: str | None = None
+    policy_source: str | None = None  # the policy file applied, or bundled:<name>
     started_at: datetime = Field(default_factory=_utc_now)
     finished_at: datetime = Field(default_factory=_utc_now)
 

@@ -24,8 +24,8 @@ from gate.config import GateConfig
 from gate.errors import ConfigError, GateError
 from gate.gitinfo import current_branch, current_commit, repository_prefix
 from gate.models import Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
+from gate.policy.discover import discover_policy, read_policy
 from gate.policy.evaluate import evaluate
-from gate.policy.load import load_policy
 from gate.policy.owners import OwnerResolver, load_codeowners
 from gate.policy.schema import Policy
 from gate.progress import ProgressSink, SilentProgress
@@ -60,7 +60,8 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     """Scan, enrich and evaluate one target; raise `GateError` only for configuration faults."""
     started_at = datetime.now(UTC)
     root = _existing_dir(config.target)
-    policy = load_policy(config.policy_path)
+    policy_source = discover_policy(root, given=config.policy_path)
+    policy = read_policy(policy_source.path)
     enrichment = load_enrichment(config, policy)
     target = build_target(config, policy, root=root, enrichment=enrichment)
     sink = progress or SilentProgress()
@@ -98,6 +99,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
             "branch": config.branch or current_branch(root),
             "scope": scan_scope(config, names, collected.runs),
             "baseline_ref": config.baseline_ref,
+            "policy_source": policy_source.describe(),
             "started_at": started_at,
             "finished_at": datetime.now(UTC),
         }

@@ -134,13 +134,13 @@ def _locate_error(error: ErrorDetails, root: yaml.Node) -> tuple[yaml.Mark, str]
     if error["type"] in {"extra_forbidden", "missing"}:
         parent, path = _walk(root, loc[:-1])
         key = _key_node(parent, loc[-1]) if error["type"] == "extra_forbidden" else None
-        return (key or parent).start_mark, _describe(error, path)
+        return (key or parent).start_mark, describe_error(error, path)
     if loc[-1:] == ("[key]",) and len(loc) >= 2:  # a bad mapping key, such as money level 6
         parent, path = _walk(root, loc[:-2])
         key = _key_node(parent, loc[-2])
-        return (key or parent).start_mark, _describe(error, [*path, loc[-2]])
+        return (key or parent).start_mark, describe_error(error, [*path, loc[-2]])
     node, path = _walk(root, loc)
-    return node.start_mark, _describe(error, path)
+    return node.start_mark, describe_error(error, path)
 
 
 def _walk(root: yaml.Node, loc: Loc) -> tuple[yaml.Node, list[int | str]]:
@@ -182,7 +182,7 @@ def _dotted(path: Sequence[int | str]) -> str:
     return text
 
 
-def _describe(error: ErrorDetails, path: list[int | str]) -> str:
+def describe_error(error: ErrorDetails, path: list[int | str]) -> str:
     """One readable sentence: where in the policy, what is wrong, what was given."""
     kind, key = error["type"], error["loc"][-1] if error["loc"] else ""
     if kind == "extra_forbidden":

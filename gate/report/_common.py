@@ -44,6 +44,28 @@ def ordered(items: Iterable[EvaluatedFinding]) -> list[EvaluatedFinding]:
     return sorted(items, key=sort_key)
 
 
+def policy_properties(verdict: Verdict) -> dict[str, str]:
+    """Which policy applied, for machine formats: `policy` (file or bundled:…), `policyDigest`."""
+    properties = {"policy": verdict.policy_source, "policyDigest": _sha256(verdict.policy_digest)}
+    return {key: value for key, value in properties.items() if value}
+
+
+def policy_line(verdict: Verdict, *, digest_chars: int = 64) -> str | None:
+    """`Policy: riskgate.yml (sha256:…)` for human formats; None when the verdict does not say."""
+    if not verdict.policy_source and not verdict.policy_digest:
+        return None
+    digest = _sha256(verdict.policy_digest)
+    shown = digest[: len("sha256:") + digest_chars] if digest else None
+    source = verdict.policy_source or verdict.policy_name or "unnamed policy"
+    return f"Policy: {source}" + (f" ({shown})" if shown else "")
+
+
+def _sha256(digest: str | None) -> str | None:
+    if not digest:
+        return None
+    return digest if digest.startswith("sha256:") else f"sha256:{digest}"
+
+
 def one_line(text: str, *, limit: int = 300) -> str:
     """Collapse whitespace (newlines included), drop control characters, shorten to `limit`."""
     flat = _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()

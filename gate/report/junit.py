@@ -22,6 +22,7 @@ from gate.report._common import (
     fix_text,
     one_line,
     ordered,
+    policy_properties,
     scanner_names,
 )
 
@@ -39,18 +40,31 @@ def render_junit(verdict: Verdict) -> str:
     runs = {run.name: run for run in verdict.scanners}
     for name in scanner_names(verdict):
         items = [item for item in ordered(verdict.findings) if item.finding.scanner == name]
-        root.append(_suite(name, items, runs.get(name)))
+        root.append(_suite(verdict, name, items, runs.get(name)))
     _set_counts(root, list(root))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
-def _suite(name: str, items: list[EvaluatedFinding], run: ScannerRun | None) -> ET.Element:
+def _policy_properties(verdict: Verdict) -> ET.Element:
+    """Which policy applied (`policy`, `policyDigest`), as suite properties."""
+    properties = ET.Element("properties")
+    for key, value in policy_properties(verdict).items():
+        ET.SubElement(properties, "property", name=key, value=xml_text(value))
+    return properties
+
+
+def _suite(
+    verdict: Verdict, name: str, items: list[EvaluatedFinding], run: ScannerRun | None
+) -> ET.Element:
     suite = ET.Element("testsuite", name=xml_text(name))
     if run and run.duration_seconds is not None:
         suite.set("time", f"{run.duration_seconds:.3f}")
+    properties = _policy_properties(verdict)
     if run and run.coverage is not None:
-        suite.append(_coverage_properties(run))
+        properties.extend(_coverage_properties(run))
+    if len(properties):
+        suite.append(properties)
     if run and run.status is not ScannerStatus.OK:
         suite.append(_scanner_case(run))
     for item in items:

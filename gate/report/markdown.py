@@ -19,6 +19,7 @@ from gate.report._common import (
     one_line,
     ordered,
     plan_lines,
+    policy_line,
 )
 
 GITHUB_SUMMARY_LIMIT = 1_000_000  # bytes; GitHub refuses step summaries over 1 MiB
@@ -127,6 +128,9 @@ def _id_text(finding: Finding) -> str:
 
 def _tail(verdict: Verdict) -> str:
     lines = [""]
+    policy = policy_line(verdict)
+    if policy:
+        lines += [escape_markdown(policy, limit=1000), ""]
     plan = plan_lines(verdict)
     if plan:
         lines += ["### Remediation plan", ""]

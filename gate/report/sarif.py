@@ -41,6 +41,7 @@ from gate.report._common import (
     fix_text,
     one_line,
     ordered,
+    policy_properties,
 )
 from gate.report._common import scanner_names as _scanner_names
 from gate.report.markdown import escape_markdown
@@ -97,6 +98,8 @@ def _run(verdict: Verdict, *, name: str, scanner_run: ScannerRun | None) -> dict
         driver["informationUri"] = TOOL_URIS[name]
     driver["rules"] = [_rule(rule_id, findings) for rule_id, findings in by_rule.items()]
     run: dict[str, Any] = {"tool": {"driver": driver}}
+    if policy_properties(verdict):
+        run["properties"] = policy_properties(verdict)
     if scanner_run:
         run["invocations"] = [_invocation(scanner_run)]
     run["results"] = [

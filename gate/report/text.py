@@ -23,6 +23,7 @@ from gate.report._common import (
     one_line,
     ordered,
     plan_lines,
+    policy_line,
 )
 
 _DECISION_STYLE = {
@@ -67,6 +68,9 @@ def _sections(verdict: Verdict) -> list[RenderableType]:
         sections.append(Text("No findings."))
     sections.extend(_plan_lines(verdict))
     sections.append(_scanners_line(verdict.scanners))
+    policy = policy_line(verdict, digest_chars=16)
+    if policy:
+        sections.append(Text(policy))
     sections.extend(_coverage_lines(verdict.scanners))
     sections.extend(_expired_lines(verdict))
     return sections

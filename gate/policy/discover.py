@@ -1,0 +1,60 @@
+"""Which policy applies to a target: the one named, else the target's own, else the bundled one.
+
+The target's own policy is `riskgate.yml` or `.riskgate.yml` at its root, else the
+`[tool.riskgate]` table of its `pyproject.toml`. Only the target's root is looked at (not its
+parents) so that scanning a sub-folder or an example never picks up an enclosing project's policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gate.config import default_policy_path
+from gate.errors import ConfigError
+from gate.policy.load import load_policy
+from gate.policy.pyproject import load_pyproject_policy, riskgate_table
+from gate.policy.schema import Policy
+
+POLICY_FILES = ("riskgate.yml", ".riskgate.yml")
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicySource:
+    """Where the applied policy came from."""
+
+    path: Path
+    bundled: bool = False
+
+    def describe(self) -> str:
+        """How reports name it: the file (with its table for pyproject), or `bundled:<name>`."""
+        if self.bundled:
+            return f"bundled:{self.path.name}"
+        if self.path.suffix == ".toml":
+            return f"{self.path} [tool.riskgate]"
+        return str(self.path)
+
+
+def discover_policy(target: Path, *, given: Path | None = None) -> PolicySource:
+    """The policy for `target`: `given`, the target's own (see module doc), else the default."""
+    if given is not None:
+        return PolicySource(path=given)
+    present = [target / name for name in POLICY_FILES if (target / name).is_file()]
+    if len(present) > 1:
+        raise ConfigError(
+            f"{present[0]} and {present[1]} both exist: keep one (or choose with --policy)"
+        )
+    if present:
+        return PolicySource(path=present[0])
+    pyproject = target / PYPROJECT
+    if pyproject.is_file() and riskgate_table(pyproject) is not None:
+        return PolicySource(path=pyproject)
+    return PolicySource(path=default_policy_path(), bundled=True)
+
+
+def read_policy(path: Path) -> Policy:
+    """Load a YAML policy, or the `[tool.riskgate]` table of a `.toml` file."""
+    if path.suffix == ".toml":
+        return load_pyproject_policy(path)
+    return load_policy(path)
