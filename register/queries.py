@@ -1,10 +1,8 @@
-"""Read-side queries of the register: lists, the 5×5 matrix, MTTP and SLA compliance.
+"""Read-side queries of the register: lists, the 5×5 matrix and SLA compliance.
 
-Aggregates run in SQL (GROUP BY and window functions), never as Python loops over rows.
-Counts of entries (overview, matrix, triage totals) read `risk_summary`, which triggers keep
-exact (migration 0002); lists and time to patch read `risk_entry` through the indexes of 0002.
-The median is portable SQL on SQLite (rows numbered per group, the middle one or two averaged);
-PostgreSQL reads the middle rows of each group from an index ordered by time to patch.
+Aggregates run in SQL, never as Python loops over rows. Counts of entries (overview, matrix,
+triage totals, fixes within SLA) read `risk_summary`, which triggers keep exact (migrations
+0002 and 0006); lists read `risk_entry` through the indexes of 0002. MTTP is `patch_time`'s.
 """
 
 from __future__ import annotations
@@ -25,6 +23,9 @@ from register.filters import (
     summary_conditions,
 )
 from register.models import EntryStatus, Project, RiskEntry, RiskEvent, ScanRun
+from register.patch_time import MttpCell, MttpReport, MttpRow, SlaRow, mttp
+
+__all__ = ["MttpCell", "MttpReport", "MttpRow", "SlaRow", "mttp"]  # MTTP lives in patch_time
 
 ACTIVE_STATUSES = (EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value)
 ENTRY: sa.Table = RiskEntry.__table__  # type: ignore[attr-defined]
@@ -51,51 +52,6 @@ SortKey = Literal[
     "package",
 ]
 _SEVERITY_ORDER = ("critical", "high", "medium", "low", "info", "unknown")
-
-
-@dataclass(frozen=True, kw_only=True)
-class MttpRow:
-    """Time to patch of one group (a severity or a month `YYYY-MM` of the fix)."""
-
-    group: str
-    fixed: int
-    mean_days: float
-    median_days: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class SlaRow:
-    """How many fixed entries of a group were fixed by their deadline."""
-
-    group: str
-    fixed: int
-    within_sla: int
-
-    @property
-    def percent(self) -> float:
-        """Share fixed within the deadline, 0-100."""
-        return 100.0 * self.within_sla / self.fixed if self.fixed else 0.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class MttpCell:
-    """Mean time to patch of one severity in one month of the fix (`YYYY-MM`)."""
-
-    severity: str
-    month: str
-    fixed: int
-    mean_days: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class MttpReport:
-    """Mean and median time to patch by severity and by month, and SLA compliance."""
-
-    by_severity: tuple[MttpRow, ...]
-    by_month: tuple[MttpRow, ...]
-    by_severity_month: tuple[MttpCell, ...]
-    sla_overall: SlaRow
-    sla_by_severity: tuple[SlaRow, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,72 +238,6 @@ def top_risks(session: Session, *, project: str | None = None, limit: int = 10) 
     return list(session.exec(query.limit(limit)).all())
 
 
-def _days_to_fix(dialect: str) -> ColumnElement[Any]:
-    fixed, first = col(RiskEntry.fixed_at), col(RiskEntry.first_seen)
-    if dialect == "sqlite":
-        return sa.func.julianday(fixed) - sa.func.julianday(first)
-    return sa.extract("epoch", fixed - first) / 86400.0
-
-
-def _fix_month(dialect: str) -> ColumnElement[str]:
-    if dialect == "sqlite":
-        return sa.func.strftime("%Y-%m", RiskEntry.fixed_at)
-    return sa.func.to_char(RiskEntry.fixed_at, "YYYY-MM")
-
-
-def _mttp_rows(session: Session, group: Any, project: str | None) -> list[MttpRow]:
-    dialect = session.get_bind().dialect.name
-    days = _days_to_fix(dialect).label("days")
-    base = (
-        select(
-            group.label("g"),
-            days,
-            sa.func.row_number().over(partition_by=group, order_by=days).label("rn"),
-            sa.func.count().over(partition_by=group).label("n"),
-        )
-        .where(col(RiskEntry.status) == EntryStatus.FIXED.value, _project_filter(project))
-        .subquery()
-    )
-    middle = sa.or_(base.c.rn == (base.c.n + 1) // 2, base.c.rn == (base.c.n + 2) // 2)
-    median = sa.func.avg(sa.case((middle, base.c.days))).label("median")
-    query = select(base.c.g, sa.func.count(), sa.func.avg(base.c.days), median).group_by(base.c.g)
-    return [
-        MttpRow(group=g, fixed=n, mean_days=round(float(mean), 2), median_days=round(float(med), 2))
-        for g, n, mean, med in session.execute(query.order_by(base.c.g)).all()
-    ]
-
-
-def _mttp_cells(session: Session, project: str | None) -> list[MttpCell]:
-    """Mean days to patch per (month of the fix, severity): the portable form."""
-    dialect = session.get_bind().dialect.name
-    month = _fix_month(dialect).label("month")
-    query = (
-        select(col(RiskEntry.severity), month, sa.func.count(), sa.func.avg(_days_to_fix(dialect)))
-        .where(col(RiskEntry.status) == EntryStatus.FIXED.value, _project_filter(project))
-        .group_by(col(RiskEntry.severity), month)
-        .order_by(month, col(RiskEntry.severity))
-    )
-    return [
-        MttpCell(severity=severity, month=when, fixed=n, mean_days=round(float(mean), 2))
-        for severity, when, n, mean in session.execute(query).all()
-    ]
-
-
-def _sla_rows(session: Session, *, by_severity: bool, project: str | None) -> list[SlaRow]:
-    within = sa.func.sum(
-        sa.case((sa.func.date(RiskEntry.fixed_at) <= RiskEntry.due_date, 1), else_=0)
-    )
-    group = col(RiskEntry.severity) if by_severity else sa.literal("all")
-    query = (
-        select(group.label("g"), sa.func.count(), within)
-        .where(col(RiskEntry.status) == EntryStatus.FIXED.value, _project_filter(project))
-        .group_by(sa.text("g"))
-    )
-    return [
-        SlaRow(group=g, fixed=n, within_sla=int(w or 0)) for g, n, w in session.execute(query).all()
-    ]
-
-
 def sla_compliance(session: Session, *, project: str | None = None) -> SlaRow:
     """Fixed entries and how many were fixed by their deadline, read from `risk_summary`."""
     query = sa.select(sa.func.sum(SUMMARY.c.entries), sa.func.sum(SUMMARY.c.on_time)).where(
@@ -355,132 +245,6 @@ def sla_compliance(session: Session, *, project: str | None = None) -> SlaRow:
     )
     fixed, within = session.execute(query).one()
     return SlaRow(group="all", fixed=int(fixed or 0), within_sla=int(within or 0))
-
-
-def mttp(session: Session, *, project: str | None = None) -> MttpReport:
-    """Mean and median days from first seen to fixed, by severity and by month, plus SLA."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        cells = _pg_mttp_cells(session, project)
-        by_severity = _pg_rollup(session, cells, project=project, month=False)
-        sla_by_severity = tuple(
-            SlaRow(group=row.group, fixed=row.fixed, within_sla=within)
-            for row, within in by_severity
-        )
-        by_month = _pg_rollup(session, cells, project=project, month=True)
-        return MttpReport(
-            by_severity=tuple(row for row, _ in by_severity),
-            by_month=tuple(row for row, _ in by_month),
-            by_severity_month=tuple(
-                MttpCell(
-                    severity=cell.severity,
-                    month=cell.month.strftime("%Y-%m"),
-                    fixed=cell.fixed,
-                    mean_days=round(cell.seconds / cell.fixed / 86400.0, 2),
-                )
-                for cell in sorted(cells, key=lambda c: (c.month, c.severity))
-            ),
-            sla_overall=_sla_total(sla_by_severity),
-            sla_by_severity=sla_by_severity,
-        )
-    overall = _sla_rows(session, by_severity=False, project=project)
-    return MttpReport(
-        by_severity=tuple(_mttp_rows(session, col(RiskEntry.severity), project)),
-        by_month=tuple(_mttp_rows(session, _fix_month(dialect), project)),
-        by_severity_month=tuple(_mttp_cells(session, project)),
-        sla_overall=overall[0] if overall else SlaRow(group="all", fixed=0, within_sla=0),
-        sla_by_severity=tuple(_sla_rows(session, by_severity=True, project=project)),
-    )
-
-
-def _sla_total(rows: tuple[SlaRow, ...]) -> SlaRow:
-    """The overall row from the per-severity rows SQL aggregated (five numbers, not entries)."""
-    return SlaRow(
-        group="all", fixed=sum(r.fixed for r in rows), within_sla=sum(r.within_sla for r in rows)
-    )
-
-
-def _pg_month(table: sa.FromClause) -> ColumnElement[Any]:
-    # Spelled as in the index of migration 0002 (a literal unit, not a parameter).
-    return sa.func.date_trunc(sa.literal_column("'month'"), table.c.fixed_at)
-
-
-@dataclass(frozen=True, kw_only=True)
-class _PgCell:
-    """Fixed entries of one severity fixed in one month: count, summed seconds, SLA hits."""
-
-    severity: str
-    month: Any
-    fixed: int
-    seconds: float
-    within_sla: int
-
-
-def _pg_mttp_cells(session: Session, project: str | None) -> list[_PgCell]:
-    """One grouped index-only scan of the fixed entries by (severity, month of the fix).
-
-    Both MTTP tables are sums of these few cells (severities × months), which halves the
-    work of two separate scans over every fixed entry.
-    """
-    month = _pg_month(ENTRY)
-    seconds = _pg_seconds(ENTRY.c.fixed_at - ENTRY.c.first_seen)
-    in_sla = sa.func.count().filter(sa.cast(ENTRY.c.fixed_at, sa.Date) <= ENTRY.c.due_date)
-    query = (
-        sa.select(ENTRY.c.severity, month, sa.func.count(), sa.func.sum(seconds), in_sla)
-        .where(ENTRY.c.status == _FIXED, _project_filter(project))
-        .group_by(ENTRY.c.severity, month)
-    )
-    return [
-        _PgCell(severity=severity, month=when, fixed=n, seconds=float(total), within_sla=within)
-        for severity, when, n, total, within in session.execute(query).all()
-    ]
-
-
-def _pg_rollup(
-    session: Session, cells: list[_PgCell], *, project: str | None, month: bool
-) -> list[tuple[MttpRow, int]]:
-    """MTTP rows by month or by severity from the cells, each with its SLA hits."""
-    groups: dict[Any, list[_PgCell]] = {}
-    for cell in cells:
-        groups.setdefault(cell.month if month else cell.severity, []).append(cell)
-    rows = []
-    for key in sorted(groups):
-        members = groups[key]
-        fixed = sum(cell.fixed for cell in members)
-        mean = sum(cell.seconds for cell in members) / fixed / 86400.0
-        median = _pg_median(session, key, n=fixed, project=project, month=month)
-        row = MttpRow(
-            group=key.strftime("%Y-%m") if month else key,
-            fixed=fixed,
-            mean_days=round(mean, 2),
-            median_days=round(median, 2),
-        )
-        rows.append((row, sum(cell.within_sla for cell in members)))
-    return rows
-
-
-def _pg_seconds(interval: ColumnElement[Any]) -> ColumnElement[float]:
-    # date_part is double precision; EXTRACT is numeric since PostgreSQL 14 (3× slower to avg).
-    return sa.func.date_part(sa.literal_column("'epoch'"), interval, type_=sa.Float)
-
-
-def _pg_median(session: Session, key: Any, *, n: int, project: str | None, month: bool) -> float:
-    """The middle one or two days to patch of one group, read in index order (OFFSET n/2).
-
-    PostgreSQL refuses a correlated OFFSET, hence one small query per group (severities, months).
-    """
-    to_patch = ENTRY.c.fixed_at - ENTRY.c.first_seen
-    same_group = (_pg_month(ENTRY) if month else ENTRY.c.severity) == key
-    middle = (
-        sa.select(to_patch.label("d"))
-        .where(ENTRY.c.status == _FIXED, same_group, _project_filter(project))
-        .order_by(to_patch)
-        .offset((n - 1) // 2)
-        .limit(2 - n % 2)
-        .subquery("middle")
-    )
-    seconds = sa.select(sa.func.avg(_pg_seconds(middle.c.d)))
-    return float(session.execute(seconds).scalar_one()) / 86400.0
 
 
 def project_summaries(session: Session, *, on: date | None = None) -> list[ProjectSummary]:
