@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".riskgate")
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
     # An upload as sent and once gzip-decoded; ~650 bytes a finding: 256 MiB holds ~400k.
     max_upload_bytes: int = 256 * 1024 * 1024
     busy_timeout_seconds: float = 30.0
+    # PostgreSQL connections per service process: workers × (pool + overflow) must stay under
+    # the server's max_connections.
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 5
+    db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 5
     # Behind HTTPS (a TLS-terminating proxy) set GATE_SECURE_COOKIES=true: the session cookie
     # then carries `Secure` and is never sent over plain HTTP.
     secure_cookies: bool = False

@@ -42,15 +42,19 @@ def safe_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
-    """An engine for `url`: SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL a pool."""
+def make_engine(
+    url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS, pool_size: int = 5,
+    max_overflow: int = 5,
+) -> Engine:
+    """An engine for `url`: SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL a pool
+    of `pool_size` connections plus up to `max_overflow` more under load (per process)."""
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, busy_timeout)
     return sa.create_engine(
         parsed,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5},
     )

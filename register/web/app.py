@@ -103,7 +103,10 @@ class SecurityHeadersMiddleware:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service for `settings` (default: GATE_* environment variables)."""
     settings = settings or Settings()
-    engine = make_engine(settings.database_url, busy_timeout=settings.busy_timeout_seconds)
+    engine = make_engine(
+        settings.database_url, busy_timeout=settings.busy_timeout_seconds,
+        pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+    )
     try:
         check_schema_current(engine)
     except BaseException:

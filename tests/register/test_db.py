@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 from gate.cli import cli
+from register.config import Settings
 from register.db import (
     check_schema_current,
     downgrade,
@@ -54,3 +56,15 @@ def test_unreachable_database_is_exit_2_naming_it_without_password() -> None:
     assert "s3cret" not in str(exc.value)
     result = CliRunner().invoke(cli, ["register", "matrix", "--database", url])
     assert result.exit_code == 2 and "s3cret" not in result.output
+
+
+def test_postgresql_pool_follows_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATE_DB_POOL_SIZE", "12")
+    monkeypatch.setenv("GATE_DB_MAX_OVERFLOW", "3")
+    settings = Settings()
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1/test",
+                         pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    assert (engine.pool.size(), engine.pool._max_overflow) == (12, 3)  # type: ignore[attr-defined]
+    monkeypatch.setenv("GATE_DB_POOL_SIZE", "0")
+    with pytest.raises(ValidationError, match="db_pool_size"):
+        Settings()
