@@ -104,9 +104,12 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
 @click.option("--github-annotations", "github_out", type=click.Path(path_type=Path),
               help="Write GitHub workflow annotation commands to this file ('-' for stdout).")
 @click.option("--record", is_flag=True, help="Record the run in the local risk register.")
-@click.option("--database", envvar="GATE_DATABASE_URL", help="Register database URL.")
+@click.option("--database", envvar="GATE_DATABASE_URL",
+              help="Register database URL: its triage decisions apply; --record writes to it.")
+@click.option("--register", "register_url", envvar="GATE_REGISTER_URL",
+              help="Register service URL whose triage decisions apply (needs --token).")
 @click.option("--upload", "upload_url", envvar="GATE_UPLOAD_URL", help="Register service URL.")
-@click.option("--token", envvar="GATE_TOKEN", help="API token for --upload.")
+@click.option("--token", envvar="GATE_TOKEN", help="API token for --upload and --register.")
 @click.option("--progress/--no-progress", default=None, help="Live progress (default: on a TTY).")
 @handle_errors
 def scan(**options: Any) -> None:
@@ -160,6 +163,10 @@ def build_config(options: dict[str, Any]) -> GateConfig:
         project=options["project"],
         commit=options["commit"],
         branch=options["branch"],
+        register_url=options.get("register_url"),
+        register_token=options.get("token"),
+        decisions_database=options.get("database"),
+        vex_files=tuple(options.get("vex") or ()),
     )
 
 

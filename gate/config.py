@@ -55,3 +55,7 @@ class GateConfig:
     project: str | None = None
     commit: str | None = None
     branch: str | None = None
+    register_url: str | None = None
+    register_token: str | None = None
+    decisions_database: str | None = None
+    vex_files: tuple[Path, ...] = ()

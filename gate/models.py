@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -138,14 +138,96 @@ class ScanScope(StrEnum):
     PARTIAL = "partial"
 
 
+class TriageStatus(StrEnum):
+    """A triage decision taken outside the policy (in the register or a VEX file)."""
+
+    ACCEPTED = "accepted"
+    FALSE_POSITIVE = "false_positive"
+
+
+class TriageDecision(_Frozen):
+    """Someone decided about one risk: accepted (until a date) or a false positive, and why.
+
+    `source` says where it came from (`register`, `database`, `vex`, `cache`); `until` is the
+    acceptance's last day (an acceptance without one never unblocks).
+    """
+
+    status: TriageStatus
+    reason: str
+    source: str
+    by: str | None = None
+    until: date | None = None
+
+    def active(self, day: date) -> bool:
+        """True while the decision holds on `day` (false positives never lapse)."""
+        if self.status is TriageStatus.FALSE_POSITIVE:
+            return True
+        return self.until is not None and day <= self.until
+
+    def describe(self) -> str:
+        """One line for reports: what was decided, by whom, until when, why."""
+        what = "accepted" if self.status is TriageStatus.ACCEPTED else "false positive"
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        by = f", approved by {self.by}" if self.by else ""
+        return f"{what} in the {self.source}{until}{by}: {self.reason}"
+
+
+class DecisionsStatus(StrEnum):
+    """How the run got its triage decisions."""
+
+    LIVE = "live"
+    CACHED = "cached"
+    UNAVAILABLE = "unavailable"
+    OFF = "off"
+
+
+class DecisionsNote(_Frozen):
+    """Where one source of triage decisions stood for this run (said in every report)."""
+
+    source: str
+    status: DecisionsStatus
+    count: int = 0
+    fetched_at: datetime | None = None
+    error: str | None = None
+
+    def describe(self, now: datetime | None = None) -> str:
+        """One line: live with N decisions, cached with its age, or unreachable with none."""
+        plural = "decision" if self.count == 1 else "decisions"
+        if self.status is DecisionsStatus.LIVE:
+            return f"triage decisions: {self.count} {plural} from {self.source}"
+        if self.status is DecisionsStatus.OFF:
+            return f"triage decisions: {self.source} not consulted: the policy turns it off"
+        problem = f"{self.source} unreachable ({self.error or 'no answer'})"
+        if self.status is DecisionsStatus.CACHED and self.fetched_at is not None:
+            age = _age((now or datetime.now(UTC)) - self.fetched_at)
+            return (
+                f"{problem}: using {self.count} cached {plural} from "
+                f"{self.fetched_at.strftime('%Y-%m-%d %H:%M')} UTC ({age} old)"
+            )
+        return f"{problem}: no cached decisions; none applied"
+
+
+def _age(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
 class EvaluatedFinding(_Frozen):
-    """A finding with the policy's action and the reason for it."""
+    """A finding with the policy's action and the reason for it.
+
+    `triage` is the register or VEX decision that applied to it, if any (it may have
+    unblocked the finding, or be shown as lapsed or not allowed by the policy).
+    """
 
     finding: Finding
     action: Action
     reason: str
     policy_rule: str | None = None
     owner: str | None = None
+    triage: TriageDecision | None = None
 
 
 class ScannerStatus(StrEnum):
@@ -277,6 +359,7 @@ class Verdict(_Frozen):
     findings: tuple[EvaluatedFinding, ...] = ()
     scanners: tuple[ScannerRun, ...] = ()
     expired_ignores: tuple[ExpiredIgnore, ...] = ()
+    decision_sources: tuple[DecisionsNote, ...] = ()
     context: RiskContext = Field(default_factory=RiskContext)
     scope: ScanScope = ScanScope.FULL
     baseline_ref: str | None = None

@@ -21,6 +21,7 @@ from gate.advisories.index import AdvisoryIndex, open_advisories
 from gate.advisories.kev import KevCatalog, load_kev
 from gate.baseline import scan_baseline
 from gate.config import GateConfig
+from gate.decisions import decisions_for
 from gate.errors import ConfigError, GateError
 from gate.gitinfo import current_branch, current_commit, repository_prefix
 from gate.models import Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
@@ -87,12 +88,14 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     )
     findings = with_remediation(findings, records_of(enrichment.advisories))
     owners = OwnerResolver(policy=policy, codeowners=load_codeowners(root))
+    project = config.project or policy.asset.name or root.resolve().name
     verdict = evaluate(
-        findings, policy, baseline=baseline, scanners=collected.runs, owners=owners
+        findings, policy, baseline=baseline, scanners=collected.runs, owners=owners,
+        decisions=decisions_for(config, project=project, policy=policy),
     )
     return verdict.model_copy(
         update={
-            "project": config.project or policy.asset.name or root.resolve().name,
+            "project": project,
             "target": str(config.target),
             "source_root": repository_prefix(root) or None,
             "commit": config.commit or current_commit(root),

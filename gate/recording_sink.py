@@ -1,4 +1,4 @@
-"""Record a verdict in the local register, or spool it when the database cannot take it.
+"""Record a verdict in the local register (or spool it), and read its triage decisions.
 
 The one place in `gate` that imports `register`. A database that is down, locked, read-only
 or out of date never changes the gate's exit code: the run goes to the spool and
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.models import Verdict
+from gate.models import TriageDecision, Verdict
 from gate.spool import spool_verdict
 
 
@@ -65,3 +65,32 @@ def _destination(url: str) -> str:
         return safe_url(url)
     except RegisterError:
         return "(unparsable database URL)"
+
+
+def read_decisions(*, database_url: str, project: str) -> dict[str, TriageDecision]:
+    """The register's decisions for `project` by fingerprint; `DecisionsUnavailableError`
+    when the database cannot be reached, read, or is not at the current schema."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gate.decisions.interface import DecisionsUnavailableError
+    from register.db import open_register
+    from register.decisions import project_decisions
+    from register.errors import RegisterError, RegisterInputError
+
+    try:
+        engine = open_register(database_url)
+        try:
+            with engine.connect() as connection:
+                return project_decisions(connection, project=project)
+        finally:
+            engine.dispose()
+    except RegisterInputError:
+        raise  # a malformed URL is a configuration error (exit 3), not an outage
+    except (RegisterError, SQLAlchemyError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DecisionsUnavailableError(reason) from exc
+
+
+def safe_database_label(url: str) -> str:
+    """The database URL without its password, for reports."""
+    return _destination(url)

@@ -39,6 +39,8 @@ def execute_scan(options: dict[str, Any]) -> int:
     config = build_config(options)
     if options.get("upload_url") and not options.get("token"):
         raise ConfigError("--upload needs --token (or GATE_TOKEN)")
+    if options.get("register_url") and not options.get("token"):
+        raise ConfigError("--register needs --token (or GATE_TOKEN)")
     interactive = sys.stderr.isatty()
     show_progress = interactive if options["progress"] is None else options["progress"]
     with ExitStack() as stack:

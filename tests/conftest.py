@@ -75,12 +75,19 @@ def postgres_available(url: str = POSTGRES_URL) -> bool:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Advisory indexes and synced data go to a per-session folder, never the user's cache."""
+    """Advisory indexes, synced data and cached triage decisions go to a per-session folder,
+    never the user's cache."""
     folder = tmp_path_factory.mktemp("gate-cache")
     previous = os.environ.get("GATE_CACHE_DIR")
     os.environ["GATE_CACHE_DIR"] = str(folder)
+    previous_decisions = os.environ.get("GATE_DECISIONS_CACHE")
+    os.environ["GATE_DECISIONS_CACHE"] = str(folder / "decisions")
     yield folder
     if previous is None:
         os.environ.pop("GATE_CACHE_DIR", None)
     else:
         os.environ["GATE_CACHE_DIR"] = previous
+    if previous_decisions is None:
+        os.environ.pop("GATE_DECISIONS_CACHE", None)
+    else:
+        os.environ["GATE_DECISIONS_CACHE"] = previous_decisions

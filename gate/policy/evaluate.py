@@ -2,17 +2,21 @@
 
 Per finding: an unexpired matching ignore wins; otherwise the strongest matching rule (block >
 warn > pass, the first rule giving that action named), else the policy's default action. A
-finding already present at the baseline is `existing` rather than blocking. The decision: a
+block or warn that a triage decision covers (a risk accepted until a date not yet past, or a
+false positive, from the register or a VEX file) is `ignore`d with the decision as its reason,
+if the policy's `decisions:` allows that source and severity. A finding already present at
+the baseline is `existing` rather than blocking. The decision: a
 failed scanner that is not fail-open is an ERROR (fail closed); then any block, then any warn.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+from gate.decisions.interface import Decisions
 from gate.models import (
     Action,
     Decision,
@@ -22,6 +26,8 @@ from gate.models import (
     ScannerRun,
     ScannerStatus,
     Severity,
+    TriageDecision,
+    TriageStatus,
     Verdict,
 )
 from gate.policy.match import matches
@@ -43,6 +49,7 @@ class _Outcome:
     action: Action
     reason: str
     rule: str | None
+    triage: TriageDecision | None = None
 
 
 def evaluate(
@@ -52,6 +59,7 @@ def evaluate(
     baseline: frozenset[str] | None = None,
     scanners: Sequence[ScannerRun] = (),
     owners: OwnerResolver | None = None,
+    decisions: Decisions | None = None,
     today: date | None = None,
 ) -> Verdict:
     """The verdict of `policy` on `findings`; `today` defaults to the UTC date, else pure."""
@@ -59,8 +67,13 @@ def evaluate(
     resolver = owners or OwnerResolver(policy)
     active = tuple(i for i in policy.ignores if not i.expired(day))
     expired = tuple(i for i in policy.ignores if i.expired(day))
+    triage = _Triage(
+        policy=policy, decisions=Decisions() if decisions is None else decisions, day=day
+    )
     evaluated = [
-        _evaluate_one(finding, policy, active=active, expired=expired, baseline=baseline)
+        _evaluate_one(
+            finding, policy, active=active, expired=expired, baseline=baseline, triage=triage
+        )
         for finding in dedupe(findings)
     ]
     results = tuple(
@@ -75,10 +88,17 @@ def evaluate(
     )
     return Verdict(
         decision=_decision(results, runs),
-        reasons=(*_scanner_reasons(runs), *_finding_reasons(results), *_expiry_reasons(expired)),
+        reasons=(
+            *_scanner_reasons(runs),
+            *(note.describe() for note in triage.decisions.notes),
+            *_finding_reasons(results),
+            *_triage_reasons(results),
+            *_expiry_reasons(expired),
+        ),
         findings=results,
         scanners=runs,
         expired_ignores=tuple(_expired_record(i) for i in expired),
+        decision_sources=triage.decisions.notes,
         context=policy.risk_context(),
         policy_name=policy.name,
         policy_digest=policy.digest,
@@ -92,18 +112,59 @@ def _evaluate_one(
     active: tuple[Ignore, ...],
     expired: tuple[Ignore, ...],
     baseline: frozenset[str] | None,
+    triage: _Triage,
 ) -> EvaluatedFinding:
-    outcome = _ignored(finding, policy, active) or _ruled(finding, policy)
+    outcome = _ignored(finding, policy, active) or triage.apply(_ruled(finding, policy), finding)
     outcome = _against_baseline(outcome, finding, baseline)
     lapsed = [i for i in expired if matches(i.match, finding, unknown_as=policy.unknown_severity)]
     if lapsed and outcome.action is not Action.IGNORE:
         notes = "; ".join(f"ignore '{i.label}' expired on {i.expires.isoformat()}" for i in lapsed)
-        outcome = _Outcome(
-            action=outcome.action, reason=f"{outcome.reason} ({notes})", rule=outcome.rule
-        )
+        outcome = replace(outcome, reason=f"{outcome.reason} ({notes})")
     return EvaluatedFinding(
-        finding=finding, action=outcome.action, reason=outcome.reason, policy_rule=outcome.rule
+        finding=finding,
+        action=outcome.action,
+        reason=outcome.reason,
+        policy_rule=outcome.rule,
+        triage=outcome.triage,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Triage:
+    """Applies register and VEX decisions to the outcome of the rules."""
+
+    policy: Policy
+    decisions: Decisions
+    day: date
+
+    def apply(self, outcome: _Outcome, finding: Finding) -> _Outcome:
+        """Unblock a block or warn the decision covers; otherwise say why it did not."""
+        decision = self.decisions.for_finding(finding) if self.decisions else None
+        if decision is None:
+            return outcome
+        if outcome.action not in (Action.BLOCK, Action.WARN):
+            return replace(outcome, triage=decision)
+        refusal = self._refusal(decision, finding)
+        if refusal:
+            return replace(outcome, reason=f"{outcome.reason} ({refusal})", triage=decision)
+        rule = f"{decision.source}:{decision.status.value}"
+        return _Outcome(action=Action.IGNORE, reason=decision.describe(), rule=rule,
+                        triage=decision)
+
+    def _refusal(self, decision: TriageDecision, finding: Finding) -> str | None:
+        settings = self.policy.decisions
+        kind = "vex" if decision.source.startswith("VEX") else "register"
+        if not settings.allows(kind):
+            return f"{decision.describe()}; not used: the policy's decisions.{kind} is false"
+        if not decision.active(self.day):
+            return _expiry_note(decision)
+        severity = self.policy.effective_severity(finding.severity)
+        if severity.rank > settings.max_severity.rank:
+            return (
+                f"{decision.describe()}; not used: the policy lets triage decisions unblock "
+                f"only up to {settings.max_severity.value} severity"
+            )
+        return None
 
 
 def _against_baseline(
@@ -249,13 +310,71 @@ def _finding_reasons(results: Sequence[EvaluatedFinding]) -> list[str]:
     if totals[Action.EXISTING]:
         existing = _plural(totals[Action.EXISTING])
         reasons.append(f"{existing} already present at baseline (not blocking)")
-    if totals[Action.IGNORE]:
-        reasons.append(f"{_plural(totals[Action.IGNORE])} ignored by the policy's ignores")
+    by_policy = sum(1 for i in results if i.action is Action.IGNORE and not _unblocked(i))
+    if by_policy:
+        reasons.append(f"{_plural(by_policy)} ignored by the policy's ignores")
     if totals[Action.PASS]:
         reasons.append(f"{_plural(totals[Action.PASS])} passed")
     if not results:
         reasons.append("no findings")
     return reasons
+
+
+def _unblocked(item: EvaluatedFinding) -> bool:
+    """True when a triage decision, not a policy ignore, made this finding not block."""
+    return item.action is Action.IGNORE and item.triage is not None and (
+        item.policy_rule or ""
+    ).endswith((TriageStatus.ACCEPTED.value, TriageStatus.FALSE_POSITIVE.value))
+
+
+TRIAGE_REASON_LIMIT = 20
+
+
+def _triage_reasons(results: Sequence[EvaluatedFinding]) -> list[str]:
+    """What triage decisions unblocked (a total, then one line per finding, bounded), and
+    which findings block again because their acceptance lapsed."""
+    lines: list[str] = []
+    unblocked = [item for item in results if _unblocked(item)]
+    if unblocked:
+        accepted = sum(
+            1 for i in unblocked if i.triage and i.triage.status is TriageStatus.ACCEPTED
+        )
+        lines.append(
+            f"{_plural(len(unblocked))} not blocking by triage decisions ({accepted} accepted, "
+            f"{len(unblocked) - accepted} false positive)"
+        )
+        lines += _bounded(unblocked, lambda item: item.reason)
+    lapsed = [item for item in results if _lapsed(item)]
+    if lapsed:
+        lines.append(f"{_plural(len(lapsed))} gating again: the acceptance expired")
+        lines += _bounded(lapsed, lambda item: _expiry_note(item.triage))
+    return lines
+
+
+def _lapsed(item: EvaluatedFinding) -> bool:
+    gating = item.action in (Action.BLOCK, Action.WARN)
+    triage = item.triage
+    return gating and triage is not None and triage.status is TriageStatus.ACCEPTED and (
+        "blocks again" in item.reason
+    )
+
+
+def _expiry_note(triage: TriageDecision | None) -> str:
+    until = triage.until.isoformat() if triage and triage.until else "(no date)"
+    source = triage.source if triage else "register"
+    return f"acceptance in the {source} expired on {until}: blocks again"
+
+
+def _bounded(
+    items: Sequence[EvaluatedFinding], why: Callable[[EvaluatedFinding], str]
+) -> list[str]:
+    lines = [
+        f"{item.finding.rule_id} at {item.finding.location.display()}: {why(item)}"
+        for item in items[:TRIAGE_REASON_LIMIT]
+    ]
+    if len(items) > TRIAGE_REASON_LIMIT:
+        lines.append(f"… and {len(items) - TRIAGE_REASON_LIMIT} more (see the findings)")
+    return lines
 
 
 def _expiry_reasons(expired: Sequence[Ignore]) -> list[str]:

@@ -280,6 +280,30 @@ class AssetConfig(_Strict):
     data_classification: DataClassification = DataClassification.INTERNAL
 
 
+class DecisionsConfig(_Strict):
+    """Whether triage decisions from outside the policy may unblock findings, and up to what.
+
+    `register`: accepted risks and false positives of the register (`--register`,
+    `--database`); `vex`: OpenVEX statements (`--vex`). Findings more severe than
+    `max_severity` (unknown read as `unknown_severity`) still block whatever was decided.
+    """
+
+    from_register: StrictBool = Field(default=True, alias="register")
+    vex: StrictBool = True
+    max_severity: Severity = Severity.HIGH
+
+    @field_validator("max_severity")
+    @classmethod
+    def _known(cls, value: Severity) -> Severity:
+        if value is Severity.UNKNOWN:
+            raise ValueError("max_severity must be a real severity (e.g. high)")
+        return value
+
+    def allows(self, kind: str) -> bool:
+        """True when decisions of this kind (`register` or `vex`) are consulted."""
+        return self.vex if kind == "vex" else self.from_register
+
+
 class AcceptanceConfig(_Strict):
     """Limits on risk acceptance in the register."""
 
@@ -350,6 +374,7 @@ class Policy(_Strict):
     owners: OwnersConfig = Field(default_factory=OwnersConfig)
     asset: AssetConfig = Field(default_factory=AssetConfig)
     acceptance: AcceptanceConfig = Field(default_factory=AcceptanceConfig)
+    decisions: DecisionsConfig = Field(default_factory=DecisionsConfig)
     money: MoneyConfig | None = None
 
     @model_validator(mode="before")

@@ -2,7 +2,9 @@
 
 Blocked findings are `<failure>`s. Warnings pass with the warning in `<system-out>`: a warning
 does not fail the gate, and `<skipped>` would wrongly tell a reader the check did not run.
-Ignored, existing (baseline) and passed findings are plain passed testcases. A failed scanner
+Ignored, existing (baseline) and passed findings are plain passed testcases; one a triage
+decision unblocked says why in `<system-out>`, and where the decisions came from (or that the
+register was unreachable) is a `triage.decisions` property of every suite. A failed scanner
 is an `<error>` testcase, a skipped scanner a `<skipped>` one. ElementTree escapes every
 string; characters XML 1.0 forbids (most control characters) are removed first so the file
 always parses.
@@ -40,7 +42,9 @@ def render_junit(verdict: Verdict) -> str:
     runs = {run.name: run for run in verdict.scanners}
     for name in scanner_names(verdict):
         items = [item for item in ordered(verdict.findings) if item.finding.scanner == name]
-        root.append(_suite(verdict, name, items, runs.get(name)))
+        suite = _suite(verdict, name, items, runs.get(name))
+        _decision_properties(suite, verdict)
+        root.append(suite)
     _set_counts(root, list(root))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
@@ -120,7 +124,22 @@ def _case(item: EvaluatedFinding) -> ET.Element:
         failure.text = xml_text(_details(item))
     elif item.action is Action.WARN:
         ET.SubElement(case, "system-out").text = xml_text("WARNING: " + _details(item))
+    elif item.action is Action.IGNORE and item.triage is not None:
+        ET.SubElement(case, "system-out").text = xml_text("NOT BLOCKING: " + _details(item))
     return case
+
+
+def _decision_properties(suite: ET.Element, verdict: Verdict) -> None:
+    """Where triage decisions came from, as properties (first child, as JUnit orders it)."""
+    if not verdict.decision_sources:
+        return
+    properties = suite.find("properties")
+    if properties is None:
+        properties = ET.Element("properties")
+        suite.insert(0, properties)
+    for note in verdict.decision_sources:
+        ET.SubElement(properties, "property", name="triage.decisions",
+                      value=xml_text(note.describe()))
 
 
 def _details(item: EvaluatedFinding) -> str:

@@ -102,6 +102,7 @@ def _run(verdict: Verdict, *, name: str, scanner_run: ScannerRun | None) -> dict
         run["properties"] = policy_properties(verdict)
     if scanner_run:
         run["invocations"] = [_invocation(scanner_run)]
+    _decision_notifications(run, verdict)
     run["results"] = [
         _result(item, rule_index=rule_index[item.finding.rule_id], verdict=verdict)
         for item in items
@@ -224,12 +225,32 @@ def _result(item: EvaluatedFinding, *, rule_index: int, verdict: Verdict) -> dic
     if not result["locations"]:
         del result["locations"]
     if item.action is Action.IGNORE:
-        result["suppressions"] = [{"kind": "external", "justification": item.reason}]
+        result["suppressions"] = [_suppression(item)]
     if item.action is Action.EXISTING:
         result["baselineState"] = "unchanged"
     elif verdict.baseline_ref:
         result["baselineState"] = "new"
     return result
+
+
+def _suppression(item: EvaluatedFinding) -> dict[str, Any]:
+    """An external suppression: the policy's ignore, or a triage decision with its details."""
+    suppression: dict[str, Any] = {"kind": "external", "justification": item.reason}
+    if item.triage is not None:
+        suppression["status"] = "accepted"
+        suppression["properties"] = item.triage.model_dump(mode="json", exclude_none=True)
+    return suppression
+
+
+def _decision_notifications(run: dict[str, Any], verdict: Verdict) -> None:
+    """Where triage decisions came from (or that the register was unreachable), per run."""
+    if not verdict.decision_sources:
+        return
+    invocations = run.setdefault("invocations", [{"executionSuccessful": True}])
+    notifications = invocations[0].setdefault("toolExecutionNotifications", [])
+    for note in verdict.decision_sources:
+        level = "note" if note.status.value == "live" else "warning"
+        notifications.append({"level": level, "message": {"text": note.describe()}})
 
 
 def _message(finding: Finding) -> str:

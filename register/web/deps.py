@@ -116,7 +116,14 @@ def page_role(needed: Role) -> Callable[[Principal], Principal]:
     return check
 
 
+def decision_reader(principal: Annotated[Principal, Depends(bearer_principal)]) -> Principal:
+    """Any valid token, the CI's uploader included: the gate reads the decisions it acts on
+    (fingerprints, status, expiry, justification), which reveals no more than its report."""
+    return principal
+
+
 Uploader = Annotated[Principal, Depends(api_role(Role.UPLOADER))]
+DecisionReader = Annotated[Principal, Depends(decision_reader)]
 ApiViewer = Annotated[Principal, Depends(api_role(Role.VIEWER))]
 ApiTriager = Annotated[Principal, Depends(api_role(Role.TRIAGER))]
 ApiAdmin = Annotated[Principal, Depends(api_role(Role.ADMIN))]

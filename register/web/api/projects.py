@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from register.web.deps import ApiViewer, SessionDep
+from gate.models import TriageDecision
+from register.decisions import project_decisions
+from register.web.deps import ApiViewer, DecisionReader, SessionDep
 from register.web.present import projects_public
 from register.web.schemas import ProjectPublic
 
@@ -24,3 +26,12 @@ def get_project(name: str, session: SessionDep, _: ApiViewer) -> ProjectPublic:
     if found is None:
         raise HTTPException(404, f"no project named {name!r}")
     return found
+
+
+@router.get("/{name}/decisions", response_model=dict[str, TriageDecision])
+def get_decisions(name: str, session: SessionDep, _: DecisionReader) -> dict[str, TriageDecision]:
+    """Accepted risks and false positives by fingerprint, for `gate scan --register` (read-only).
+
+    A project the register does not know yet has no decisions (an empty object).
+    """
+    return project_decisions(session.connection(), project=name)
