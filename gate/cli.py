@@ -108,6 +108,8 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
               help="Register database URL: its triage decisions apply; --record writes to it.")
 @click.option("--register", "register_url", envvar="GATE_REGISTER_URL",
               help="Register service URL whose triage decisions apply (needs --token).")
+@click.option("--vex", multiple=True, type=click.Path(path_type=Path),
+              help="OpenVEX file(s) whose statements apply as triage decisions.")
 @click.option("--upload", "upload_url", envvar="GATE_UPLOAD_URL", help="Register service URL.")
 @click.option("--token", envvar="GATE_TOKEN", help="API token for --upload and --register.")
 @click.option("--progress/--no-progress", default=None, help="Live progress (default: on a TTY).")

@@ -63,6 +63,8 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     root = _existing_dir(config.target)
     policy_source = discover_policy(root, given=config.policy_path)
     policy = read_policy(policy_source.path)
+    project = config.project or policy.asset.name or root.resolve().name
+    decisions = decisions_for(config, project=project, policy=policy)  # before the slow part
     enrichment = load_enrichment(config, policy)
     target = build_target(config, policy, root=root, enrichment=enrichment)
     sink = progress or SilentProgress()
@@ -88,10 +90,9 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     )
     findings = with_remediation(findings, records_of(enrichment.advisories))
     owners = OwnerResolver(policy=policy, codeowners=load_codeowners(root))
-    project = config.project or policy.asset.name or root.resolve().name
     verdict = evaluate(
         findings, policy, baseline=baseline, scanners=collected.runs, owners=owners,
-        decisions=decisions_for(config, project=project, policy=policy),
+        decisions=decisions,
     )
     return verdict.model_copy(
         update={

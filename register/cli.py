@@ -31,6 +31,7 @@ from register import queries, triage
 from register.config import load_settings
 from register.db import current_revision, head_revision, make_engine, open_register, safe_url
 from register.db import upgrade as upgrade_database
+from register.decisions import triaged_dependencies
 from register.errors import EntryNotFoundError, RegisterInputError
 from register.evidence import evidence_fields
 from register.filters import EntryFilter
@@ -38,6 +39,7 @@ from register.models import RiskEntry, RiskEntryPublic
 from register.recording import record_verdict_in
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.verdict_stream import read_verdict_file
+from register.vex import vex_document
 from register.web.cli import token_group
 
 database_option = click.option(
@@ -344,20 +346,40 @@ def _csv_cell(value: Any) -> str:
 
 
 @register_group.command("export")
-@click.option("--csv", "as_csv", is_flag=True, required=True, help="CSV (the only format).")
+@click.option("--csv", "as_csv", is_flag=True, help="Every entry as CSV.")
+@click.option("--vex", "as_vex", is_flag=True,
+              help="Accepted and false-positive dependency entries as OpenVEX (JSON).")
 @click.option("--project")
-@click.option("--status")
+@click.option("--status", help="Only entries of this status (CSV).")
+@click.option("--author", default=None, help="The VEX document's author (default: your login).")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
 @database_option
 @handle_errors
 def export(
     as_csv: bool,
+    as_vex: bool,
     project: str | None,
     status: str | None,
+    author: str | None,
     output: io.TextIOBase,
     database: str | None,
 ) -> None:
-    """Export entries as CSV (cells that would be spreadsheet formulas are quoted)."""
+    """Export entries as CSV (formula-like cells quoted) or decisions as OpenVEX."""
+    if as_csv == as_vex:
+        raise RegisterInputError("name one format: --csv or --vex")
+    if as_vex:
+        with _session(database) as session:
+            triaged = triaged_dependencies(session.connection(), project=project)
+        if not triaged:
+            raise RegisterInputError(
+                "nothing to export: no accepted or false-positive dependency entries"
+                + (f" in project {project!r}" if project else "")
+            )
+        document = vex_document(
+            triaged, author=author or os.environ.get("GATE_ACTOR") or getpass.getuser()
+        )
+        output.write(json.dumps(document, indent=2) + "\n")
+        return
     writer = csv.writer(output)
     writer.writerow(EXPORT_COLUMNS)
     with _session(database) as session:

@@ -9,7 +9,9 @@ returned too, with that day, so the gate can say "expired on …" even before
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,6 +27,53 @@ _TRIAGED = (EntryStatus.ACCEPTED.value, EntryStatus.FALSE_POSITIVE.value)
 
 def project_decisions(connection: Connection, *, project: str) -> dict[str, TriageDecision]:
     """Fingerprint → decision for every accepted or false-positive entry of `project`."""
+    statement = _triaged(col(RiskEntry.fingerprint)).where(col(Project.name) == project)
+    return {row[-1]: _decision(row) for row in connection.execute(statement)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriagedDependency:
+    """A dependency entry someone decided about, with what VEX needs to name it."""
+
+    project: str
+    package: str
+    version: str | None
+    advisory: str
+    aliases: tuple[str, ...]
+    decision: TriageDecision
+    decided_at: datetime | None
+
+
+def triaged_dependencies(
+    connection: Connection, *, project: str | None = None
+) -> list[TriagedDependency]:
+    """Accepted and false-positive dependency entries (of one project, or all), by project."""
+    decided = sa.func.coalesce(col(RiskAcceptance.created_at), col(RiskEvent.at))
+    statement = _triaged(
+        col(Project.name), col(RiskEntry.package), col(RiskEntry.version),
+        col(RiskEntry.rule_id), col(RiskEntry.aliases), decided,
+    ).where(col(RiskEntry.kind) == "dependency", col(RiskEntry.package).is_not(None))
+    if project is not None:
+        statement = statement.where(col(Project.name) == project)
+    rows = connection.execute(statement.order_by(col(Project.name), col(RiskEntry.id)))
+    return [
+        TriagedDependency(
+            project=row[6], package=row[7], version=row[8], advisory=row[9],
+            aliases=tuple(row[10] or ()), decision=_decision(row),
+            decided_at=_aware(row[11]),
+        )
+        for row in rows
+    ]
+
+
+def _aware(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _triaged(*extra: Any) -> sa.Select[Any]:
+    """Triaged entries with their current acceptance and latest false-positive event."""
     marked = aliased(RiskEvent)
     latest_fp = (
         sa.select(sa.func.max(col(marked.id)))
@@ -35,15 +84,15 @@ def project_decisions(connection: Connection, *, project: str) -> dict[str, Tria
         .correlate(RiskEntry)
         .scalar_subquery()
     )
-    statement = (
+    return (
         sa.select(
-            col(RiskEntry.fingerprint),
             col(RiskEntry.status),
             col(RiskEntry.accepted_until),
             col(RiskAcceptance.justification),
             col(RiskAcceptance.approver),
             col(RiskEvent.reason),
             col(RiskEvent.actor),
+            *extra,
         )
         .join(Project, col(Project.id) == col(RiskEntry.project_id))
         .outerjoin(
@@ -54,13 +103,12 @@ def project_decisions(connection: Connection, *, project: str) -> dict[str, Tria
             ),
         )
         .outerjoin(RiskEvent, col(RiskEvent.id) == latest_fp)
-        .where(col(Project.name) == project, col(RiskEntry.status).in_(_TRIAGED))
+        .where(col(RiskEntry.status).in_(_TRIAGED))
     )
-    return {row[0]: _decision(row) for row in connection.execute(statement)}
 
 
 def _decision(row: Sequence[object]) -> TriageDecision:
-    _, status, until, justification, approver, fp_reason, fp_actor = row
+    status, until, justification, approver, fp_reason, fp_actor = row[:6]
     if status == EntryStatus.FALSE_POSITIVE.value:
         return TriageDecision(
             status=TriageStatus.FALSE_POSITIVE,

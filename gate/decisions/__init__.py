@@ -25,7 +25,7 @@ __all__ = ["DecisionSource", "Decisions", "load_decisions", "sources_for"]
 
 
 def sources_for(config: GateConfig) -> list[DecisionSource]:
-    """The sources a run names: `--register` (with `--token`), `--database`, `--vex`."""
+    """The sources a run names: `--register` (with `--token`), `--database`, each `--vex`."""
     sources: list[DecisionSource] = []
     if config.register_url:
         from gate.decisions.register_http import RegisterSource
@@ -35,6 +35,10 @@ def sources_for(config: GateConfig) -> list[DecisionSource]:
         from gate.decisions.database import DatabaseSource
 
         sources.append(DatabaseSource(url=config.decisions_database))
+    if config.vex_files:
+        from gate.decisions.vex import VexSource
+
+        sources += [VexSource(path=path) for path in config.vex_files]
     return sources
 
 

@@ -360,9 +360,10 @@ def _lapsed(item: EvaluatedFinding) -> bool:
 
 
 def _expiry_note(triage: TriageDecision | None) -> str:
-    until = triage.until.isoformat() if triage and triage.until else "(no date)"
     source = triage.source if triage else "register"
-    return f"acceptance in the {source} expired on {until}: blocks again"
+    if triage is None or triage.until is None:
+        return f"acceptance in the {source} has no end date: blocks again"
+    return f"acceptance in the {source} expired on {triage.until.isoformat()}: blocks again"
 
 
 def _bounded(

@@ -131,3 +131,82 @@ def test_an_unreachable_register_database_is_said_and_nothing_is_waived(
     assert "unreachable" in result.output and "none applied" in result.output
     notes = json.loads(sarif.read_text())["runs"][0]["invocations"][0]
     assert "none applied" in json.dumps(notes)
+
+
+def _triage_one_of_each(database: str) -> tuple[str, str]:
+    """Mark one jinja2 advisory a false positive, accept every requests advisory."""
+    engine = make_engine(database)
+    until = datetime.now(UTC).date() + timedelta(days=20)
+    with Session(engine) as session, session.begin():
+        rows = session.execute(sa.text(
+            "SELECT id, package, rule_id FROM risk_entry WHERE kind = 'dependency' ORDER BY id"
+        )).all()
+        jinja = next(row for row in rows if row[1] == "jinja2")
+        triage.mark_false_positive(session, entry_id=jinja[0], actor="alice",
+                                   reason="vulnerable_code_not_in_execute_path: no sandbox use")
+        for row in rows:
+            if row[1] == "requests":
+                triage.accept(session, entry_id=row[0], reason="upgrade with the API rewrite",
+                              until=until, approver="ciso", actor="bob")
+    engine.dispose()
+    return str(jinja[2]), until.isoformat()
+
+
+OPENVEX_KEYS = {"@context", "@id", "author", "role", "timestamp", "last_updated", "version",
+                "tooling", "statements"}
+STATEMENT_KEYS = {"@id", "version", "vulnerability", "timestamp", "last_updated", "products",
+                  "status", "supplier", "status_notes", "justification", "impact_statement",
+                  "action_statement", "action_statement_timestamp"}
+
+
+def _check_openvex(document: dict[str, object]) -> None:
+    """The rules of OpenVEX 0.2.0's JSON schema that a writer can break."""
+    assert set(document) <= OPENVEX_KEYS
+    assert {"@context", "@id", "author", "timestamp", "version", "statements"} <= set(document)
+    statements = document["statements"]
+    assert isinstance(statements, list) and statements
+    for statement in statements:
+        assert set(statement) <= STATEMENT_KEYS and {"vulnerability", "status"} <= set(statement)
+        assert set(statement["vulnerability"]) <= {"@id", "name", "description", "aliases"}
+        if statement["status"] == "not_affected":  # exactly one of the two
+            assert ("justification" in statement) != ("impact_statement" in statement)
+        if statement["status"] == "affected":
+            assert statement["action_statement"]
+
+
+def test_register_export_vex_round_trips_into_gate_scan(
+    app: Path, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATE_SPOOL_DIR", str(tmp_path / "spool"))
+    assert gate("db", "upgrade", "--database", database_url).exit_code == 0
+    empty = gate("register", "export", "--vex", "--database", database_url)
+    assert empty.exit_code == 3 and "nothing to export" in empty.output
+    assert scan(app, database_url, "--record").exit_code == 1
+    jinja_advisory, until = _triage_one_of_each(database_url)
+
+    vex = tmp_path / "payments.vex.json"
+    exported = gate("register", "export", "--vex", "--project", "payments", "-o", str(vex),
+                    "--database", database_url, "--author", "appsec@example.com")
+    assert exported.exit_code == 0, exported.output
+    document = json.loads(vex.read_text())
+    _check_openvex(document)
+    statuses = {(s["products"][0]["@id"].split("@")[0], s["status"])
+                for s in document["statements"]}
+    assert statuses == {("pkg:pypi/jinja2", "not_affected"), ("pkg:pypi/requests", "affected")}
+    false_positive = next(s for s in document["statements"] if s["status"] == "not_affected")
+    assert false_positive["justification"] == "vulnerable_code_not_in_execute_path"
+    assert false_positive["vulnerability"]["name"] == jinja_advisory
+
+    out = tmp_path / "verdict.json"
+    result = gate("scan", str(app), "--policy", str(app / "policy.yml"), "--advisories",
+                  str(ADVISORIES), "--scanner", "pip-audit", "--vex", str(vex), "--no-progress",
+                  "--json", str(out))
+    assert result.exit_code == 1, "salt, flask, pyyaml still block"
+    findings = json.loads(out.read_text())["findings"]
+    waived = {(f["finding"]["location"]["package"], f["triage"]["status"])
+              for f in findings if f["action"] == "ignore"}
+    assert waived == {("jinja2", "false_positive"), ("requests", "accepted")}
+    accepted = next(f for f in findings if f["finding"]["location"]["package"] == "requests")
+    assert accepted["triage"]["until"] == until
+    assert f"accepted in the VEX file {vex} until {until}" in accepted["reason"]
+    assert "triage decisions:" in result.output and "from VEX file" in result.output

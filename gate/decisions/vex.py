@@ -1,0 +1,156 @@
+"""OpenVEX documents as triage decisions (`gate scan --vex FILE`), and the words both ends use.
+
+A statement names a vulnerability (its name, `@id` and aliases) and products (package URLs,
+directly or as subcomponents); only `pkg:pypi/...` purls concern our dependency findings,
+matched by normalised name, the purl's version when it has one, and any of the advisory's ids
+or aliases. `not_affected` and `fixed` are false positives here; `affected` with an action
+statement saying `accepted until YYYY-MM-DD` (as `gate register export --vex` writes it) is an
+accepted risk until then; `affected` without a date and `under_investigation` unblock nothing.
+A file that is not OpenVEX is a one-line error naming the file and statement (exit 3).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from gate.decisions.interface import AdvisoryDecision, Decisions
+from gate.errors import ConfigError
+from gate.models import TriageDecision, TriageStatus
+
+OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
+JUSTIFICATIONS = (
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+)
+STATUSES = ("not_affected", "affected", "fixed", "under_investigation")
+ACCEPTED_UNTIL = re.compile(r"\baccepted until (\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
+_PURL = re.compile(r"^pkg:pypi/(?P<name>[^@?#/]+)(?:@(?P<version>[^?#]+))?", re.IGNORECASE)
+
+
+class VexError(ConfigError):
+    """A VEX file that cannot be read or is not OpenVEX (exit 3)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VexSource:
+    """One OpenVEX file."""
+
+    path: Path
+    kind: str = "vex"
+
+    @property
+    def label(self) -> str:
+        """`VEX file <path>`."""
+        return f"VEX file {self.path}"
+
+    def decisions(self, project: str) -> Decisions:
+        """The file's statements about PyPI packages (the same for every project)."""
+        return Decisions(by_advisory=tuple(read_vex(self.path, source=self.label)))
+
+
+def read_vex(path: Path, *, source: str) -> list[AdvisoryDecision]:
+    """Decisions from the OpenVEX document at `path`; `VexError` when it is not one."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise VexError(f"{path}: cannot read VEX file: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VexError(f"{path}: not JSON: {exc}") from exc
+    if not isinstance(document, dict) or not str(document.get("@context", "")).startswith(
+        "https://openvex.dev/ns"
+    ):
+        raise VexError(f"{path}: not an OpenVEX document (no openvex.dev @context)")
+    statements = document.get("statements")
+    if not isinstance(statements, list):
+        raise VexError(f"{path}: 'statements' must be a list")
+    found: list[AdvisoryDecision] = []
+    for number, statement in enumerate(statements, start=1):
+        try:
+            found.extend(_statement(statement, source=source))
+        except ValueError as exc:
+            raise VexError(f"{path}: statement {number}: {exc}") from exc
+    return found
+
+
+def _statement(statement: Any, *, source: str) -> list[AdvisoryDecision]:
+    if not isinstance(statement, dict):
+        raise ValueError("must be an object")
+    status = statement.get("status")
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    ids = _vulnerability_ids(statement.get("vulnerability"))
+    decision = _decision(statement, status=status, source=source)
+    if decision is None:
+        return []
+    return [
+        AdvisoryDecision(package=name, version=version, ids=ids, decision=decision)
+        for name, version in _packages(statement.get("products"))
+    ]
+
+
+def _vulnerability_ids(vulnerability: Any) -> frozenset[str]:
+    if isinstance(vulnerability, str) and vulnerability.strip():
+        return frozenset({vulnerability.strip().upper()})
+    if not isinstance(vulnerability, dict):
+        raise ValueError("vulnerability must name an id")
+    names = [vulnerability.get("name"), vulnerability.get("@id"), *vulnerability.get("aliases", [])]
+    ids = frozenset(str(n).strip().upper() for n in names if isinstance(n, str) and n.strip())
+    if not ids:
+        raise ValueError("vulnerability must name an id")
+    return ids
+
+
+def _packages(products: Any) -> list[tuple[str, str | None]]:
+    if not isinstance(products, list) or not products:
+        raise ValueError("products must be a non-empty list")
+    purls: list[str] = []
+    for product in products:
+        if not isinstance(product, dict):
+            raise ValueError("each product must be an object with an @id")
+        purls += [_purl_of(product)]
+        purls += [_purl_of(sub) for sub in product.get("subcomponents", []) or []]
+    return [(unquote(m["name"]), unquote(m["version"]) if m["version"] else None)
+            for m in (_PURL.match(p) for p in purls if p) if m]
+
+
+def _purl_of(component: Any) -> str:
+    if not isinstance(component, dict):
+        return ""
+    identifiers = component.get("identifiers")
+    purl = identifiers.get("purl") if isinstance(identifiers, dict) else None
+    return str(purl or component.get("@id") or "")
+
+
+def _decision(statement: dict[str, Any], *, status: str, source: str) -> TriageDecision | None:
+    author = statement.get("supplier") or None
+    if status in ("not_affected", "fixed"):
+        justification = statement.get("justification")
+        if status == "not_affected" and justification is not None and (
+            justification not in JUSTIFICATIONS
+        ):
+            raise ValueError(f"unknown justification {justification!r}")
+        notes = (justification, statement.get("impact_statement"), statement.get("status_notes"))
+        words = [str(w) for w in notes if w]
+        reason = ": ".join(words) or ("fixed" if status == "fixed" else "not affected")
+        if status == "not_affected" and not (justification or statement.get("impact_statement")):
+            raise ValueError("not_affected needs a justification or an impact_statement")
+        return TriageDecision(status=TriageStatus.FALSE_POSITIVE, reason=f"{status}, {reason}",
+                              by=author, source=source)
+    if status == "affected":
+        action = str(statement.get("action_statement") or "")
+        if not action.strip():
+            raise ValueError("affected needs an action_statement")
+        match = ACCEPTED_UNTIL.search(action)
+        until = date.fromisoformat(match.group(1)) if match else None
+        return TriageDecision(status=TriageStatus.ACCEPTED, reason=action.strip(), by=author,
+                              until=until, source=source)
+    return None
