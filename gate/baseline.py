@@ -21,6 +21,7 @@ from pathlib import Path
 
 from gate.errors import ConfigError, GateError
 from gate.gitinfo import changed_since, checkout_ref, files_at, resolve_commit
+from gate.identity import number_occurrences
 from gate.models import Finding, FindingKind
 from gate.scanners.interface import Scanner, ScanTarget
 from gate.scanners.pip_audit import Manifest, find_manifests, has_includes
@@ -96,7 +97,7 @@ def scan_baseline(
                 output = scanners[name]().run(replace(old_target, only=only.get(name)))
             except GateError as exc:
                 raise ConfigError(f"--baseline {ref}: {exc}") from exc
-            found.update(finding.fingerprint for finding in output.findings)
+            found.update(f.fingerprint for f in number_occurrences(output.findings))
     return BaselineScan(
         found=frozenset(found),
         unchanged_files=unchanged_files,

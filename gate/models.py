@@ -55,11 +55,15 @@ class _Frozen(BaseModel):
 
 
 class Location(_Frozen):
-    """Where a finding is: a file and lines for code, a package for dependencies."""
+    """Where a finding is: a file and lines for code, a package for dependencies.
+
+    `scope` is the function or class around code (`Server.start`), when the scanner knows it.
+    """
 
     path: str | None = None
     start_line: int | None = None
     end_line: int | None = None
+    scope: str | None = None
     package: str | None = None
     version: str | None = None
     manifest: str | None = None
@@ -145,11 +149,21 @@ class TriageStatus(StrEnum):
     FALSE_POSITIVE = "false_positive"
 
 
+class CodeAnchor(_Frozen):
+    """What a decision about code was taken on, so it can follow an edit of that code."""
+
+    rule_id: str
+    path: str
+    snippet: str
+    scope: str | None = None
+    start_line: int | None = None
+
+
 class TriageDecision(_Frozen):
     """Someone decided about one risk: accepted (until a date) or a false positive, and why.
 
-    `source` says where it came from (`register`, `database`, `vex`, `cache`); `until` is the
-    acceptance's last day (an acceptance without one never unblocks).
+    `source` says where it came from (the register, a VEX file); `until` is the acceptance's
+    last day (an acceptance without one never unblocks); `code` is the code it was taken on.
     """
 
     status: TriageStatus
@@ -157,6 +171,7 @@ class TriageDecision(_Frozen):
     source: str
     by: str | None = None
     until: date | None = None
+    code: CodeAnchor | None = None
 
     def active(self, day: date) -> bool:
         """True while the decision holds on `day` (false positives never lapse)."""

@@ -24,6 +24,7 @@ from gate.config import GateConfig
 from gate.decisions import decisions_for
 from gate.errors import ConfigError, GateError
 from gate.gitinfo import current_branch, current_commit, repository_prefix
+from gate.identity import number_occurrences
 from gate.models import Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
 from gate.policy.discover import discover_policy, read_policy
 from gate.policy.evaluate import evaluate
@@ -79,11 +80,10 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
             else None
         )
         collected = collect(config, target, names, sink=sink)
-        baseline = (
-            baseline_future.result().fingerprints(collected.findings) if baseline_future else None
-        )
+        current = number_occurrences(collected.findings)
+        baseline = baseline_future.result().fingerprints(current) if baseline_future else None
     findings = enrich(
-        collected.findings,
+        current,
         advisories=enrichment.advisories,
         kev=enrichment.kev,
         epss=enrichment.epss,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from gate.models import TriageDecision, TriageStatus
+from gate.models import CodeAnchor, TriageDecision, TriageStatus
 from register.models import EntryStatus, EventKind, Project, RiskAcceptance, RiskEntry, RiskEvent
 
 SOURCE = "register"
@@ -26,9 +26,23 @@ _TRIAGED = (EntryStatus.ACCEPTED.value, EntryStatus.FALSE_POSITIVE.value)
 
 
 def project_decisions(connection: Connection, *, project: str) -> dict[str, TriageDecision]:
-    """Fingerprint → decision for every accepted or false-positive entry of `project`."""
-    statement = _triaged(col(RiskEntry.fingerprint)).where(col(Project.name) == project)
-    return {row[-1]: _decision(row) for row in connection.execute(statement)}
+    """Fingerprint → decision for every accepted or false-positive entry of `project`; a
+    decision about code carries the code it was taken on, so it can follow an edit."""
+    statement = _triaged(
+        col(RiskEntry.kind), col(RiskEntry.rule_id), col(RiskEntry.path),
+        col(RiskEntry.snippet), col(RiskEntry.scope), col(RiskEntry.start_line),
+        col(RiskEntry.fingerprint),
+    ).where(col(Project.name) == project)
+    return {row[-1]: _with_anchor(_decision(row), row) for row in connection.execute(statement)}
+
+
+def _with_anchor(decision: TriageDecision, row: Sequence[Any]) -> TriageDecision:
+    kind, rule_id, path, snippet, scope, start_line = row[6:12]
+    if kind != "code" or not path or not snippet:
+        return decision
+    anchor = CodeAnchor(rule_id=rule_id, path=path, snippet=snippet, scope=scope,
+                        start_line=start_line)
+    return decision.model_copy(update={"code": anchor})
 
 
 @dataclass(frozen=True, kw_only=True)

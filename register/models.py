@@ -60,6 +60,7 @@ class EventKind(StrEnum):
     ACCEPTED = "accepted"
     ACCEPTANCE_EXPIRED = "acceptance_expired"
     FALSE_POSITIVE = "false_positive"
+    CODE_EDITED = "code_edited"
 
 
 class Role(StrEnum):
@@ -191,6 +192,8 @@ class RiskEntry(SQLModel, table=True):
     help_url: str | None = Field(default=None, sa_type=sa.Text)
     cvss_vector: str | None = Field(default=None, max_length=200)
     remediation_target: str | None = Field(default=None, max_length=200)
+    # Stable identity (migration 0007): the function or class around a code finding.
+    scope: str | None = Field(default=None, max_length=500)
 
 
 class RiskAcceptance(SQLModel, table=True):
@@ -285,6 +288,7 @@ class RiskEntryPublic(SQLModel):
     help_url: str | None = None
     cvss_vector: str | None = None
     remediation_target: str | None = None
+    scope: str | None = None
     last_run_id: str = ""
 
     @classmethod

@@ -44,6 +44,7 @@ from gate.models import (
 from register import trends
 from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
+from register.identity import EditMatcher
 from register.models import EntryStatus, EventKind, Project, RiskEntry, RiskEvent, ScanRun, utc_now
 from register.scoring import (
     AnnualLoss,
@@ -170,14 +171,17 @@ def record_findings(
     expire_acceptances(session, now=utc_now(), project_id=project_id)
     tally = _Tally()
     known = _known_entries(connection, project_id)
+    edits = EditMatcher.of_project(connection, project_id)
     rows = _entry_rows(
         findings, known, verdict=header, project_id=project_id, tally=tally,
-        check_nul=may_hold_nul,
+        check_nul=may_hold_nul, edits=edits,
     )
     staged = _stage(connection, rows, superseded=tally.superseded)
+    staged = _stage_held(connection, _held_rows(connection, edits, known, tally), staged)
     if staged:
         _upsert_staged(connection, staged)
         _insert_change_events(connection, header, actor)
+        edits.log(connection, run_id=header.run_id, at=_aware(header.started_at), actor=actor)
     fixed = 0
     if _may_fix(header):
         fixed = _auto_fix(connection, header, project_id=project_id, actor=actor)
@@ -289,11 +293,14 @@ def _entry_rows(
     project_id: int,
     tally: _Tally,
     check_nul: bool = True,
+    edits: EditMatcher | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The upsert rows, each with its change (opened, reopened or seen) and staging sequence.
 
     One row per fingerprint: when a run reports one twice the most severe wins, so a later,
-    worse duplicate is staged too and the earlier row's sequence marked superseded.
+    worse duplicate is staged too and the earlier row's sequence marked superseded. A new
+    code finding where the register has code entries of its rule and file is held by `edits`
+    (it may be an edit of one of them) and staged after the stream (`_held_rows`).
     """
     run_time = _aware(verdict.started_at)
     scorer = _Scorer(context=verdict.context)
@@ -311,13 +318,40 @@ def _entry_rows(
             check_nul=check_nul,
         )
         change = _apply_history(row, known.get(fingerprint))
+        tally.best[fingerprint] = (rank, seq)
+        row[_SEQ], row[_CHANGE] = seq, change
+        if change == "opened" and edits is not None and edits.hold(finding, row):
+            continue  # counted when released; a worse duplicate replaces the held row
         if previous is None:
             tally.changes[change] += 1
         else:
             tally.superseded.append(previous[1])
-        tally.best[fingerprint] = (rank, seq)
-        row[_SEQ], row[_CHANGE] = seq, change
         yield row
+
+
+def _held_rows(
+    connection: Connection, edits: EditMatcher, known: dict[str, _Known], tally: _Tally
+) -> list[dict[str, Any]]:
+    """The held rows, each opened or continuing the entry whose code it is an edit of."""
+    rows = []
+    for row, continued in edits.release(connection, seen=tally.best):
+        change = _apply_history(row, known[continued]) if continued else "opened"
+        tally.changes[change] += 1
+        row[_CHANGE] = change
+        rows.append(row)
+    return rows
+
+
+def _stage_held(
+    connection: Connection, rows: list[dict[str, Any]], columns: list[str]
+) -> list[str]:
+    """Add the (few) held rows to the staging table, creating it when nothing else was."""
+    if not rows:
+        return columns
+    if not columns:
+        return _stage(connection, iter(rows), superseded=[])
+    connection.execute(sa.insert(_load_table(columns)), rows)
+    return columns
 
 
 @dataclass(kw_only=True)
@@ -405,6 +439,7 @@ def _finding_row(
         "help_url": finding.help_url,
         "cvss_vector": finding.cvss_vector,
         "remediation_target": finding.remediation_target,
+        "scope": where.scope,
     }
     if check_nul:
         for key in _TEXT_KEYS:

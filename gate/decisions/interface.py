@@ -8,10 +8,11 @@ package and a vulnerability, not our fingerprint). `evaluate()` receives them as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gate.identity import CodeIdentity, match_edits
 from gate.models import DecisionsNote, Finding, FindingKind, TriageDecision
 
 
@@ -68,6 +69,32 @@ class Decisions(Mapping[str, TriageDecision]):
         if found is not None:
             return found
         return next((a.decision for a in self.by_advisory if a.applies(finding)), None)
+
+    def resolve(self, findings: Sequence[Finding]) -> dict[str, TriageDecision]:
+        """Fingerprint → decision for this run's findings: by fingerprint or advisory, then a
+        code finding whose hash is new takes the decision of code it is an edit of (same rule,
+        file and scope, similar code) when that code is gone from the run."""
+        resolved: dict[str, TriageDecision] = {}
+        unresolved: list[CodeIdentity] = []
+        for finding in findings:
+            decision = self.for_finding(finding)
+            if decision is not None:
+                resolved[finding.fingerprint] = decision
+            elif (identity := CodeIdentity.of(finding)) is not None:
+                unresolved.append(identity)
+        if not unresolved:
+            return resolved
+        present = {finding.fingerprint for finding in findings}
+        anchors = [
+            CodeIdentity.of_anchor(fingerprint, decision.code)
+            for fingerprint, decision in self.by_fingerprint.items()
+            if decision.code is not None and fingerprint not in present
+        ]
+        for fingerprint, (old, ratio) in match_edits(unresolved, anchors).items():
+            decision = self.by_fingerprint[old]
+            note = f" (code edited since the decision, {round(ratio * 100)} % alike)"
+            resolved[fingerprint] = decision.model_copy(update={"reason": decision.reason + note})
+        return resolved
 
     @classmethod
     def combine(cls, parts: Iterable[Decisions]) -> Decisions:

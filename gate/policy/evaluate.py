@@ -67,14 +67,14 @@ def evaluate(
     resolver = owners or OwnerResolver(policy)
     active = tuple(i for i in policy.ignores if not i.expired(day))
     expired = tuple(i for i in policy.ignores if i.expired(day))
-    triage = _Triage(
-        policy=policy, decisions=Decisions() if decisions is None else decisions, day=day
-    )
+    unique = dedupe(findings)
+    known = Decisions() if decisions is None else decisions
+    triage = _Triage(policy=policy, decisions=known, resolved=known.resolve(unique), day=day)
     evaluated = [
         _evaluate_one(
             finding, policy, active=active, expired=expired, baseline=baseline, triage=triage
         )
-        for finding in dedupe(findings)
+        for finding in unique
     ]
     results = tuple(
         sorted(
@@ -135,11 +135,12 @@ class _Triage:
 
     policy: Policy
     decisions: Decisions
+    resolved: dict[str, TriageDecision]
     day: date
 
     def apply(self, outcome: _Outcome, finding: Finding) -> _Outcome:
         """Unblock a block or warn the decision covers; otherwise say why it did not."""
-        decision = self.decisions.for_finding(finding) if self.decisions else None
+        decision = self.resolved.get(finding.fingerprint)
         if decision is None:
             return outcome
         if outcome.action not in (Action.BLOCK, Action.WARN):

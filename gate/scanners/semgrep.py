@@ -26,6 +26,7 @@ import yaml
 from gate.config import bundled_semgrep_rules
 from gate.errors import ReportFormatError, ScannerError
 from gate.fingerprint import code_fingerprint
+from gate.identity import enclosing_scope
 from gate.models import Finding, FindingKind, Location, Severity
 from gate.scanners.interface import ScanOutput, ScanTarget
 from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
@@ -123,6 +124,15 @@ class _Sources:
         if data is None:
             return None
         return _lines(data, _line(start), _line(end))
+
+    def scope(self, path: str, start: Any) -> str | None:
+        """The Python function or class around the match, or None (module level, other
+        languages, unreadable or unparsable files)."""
+        line = _line(start)
+        data = self._read(path) if path.endswith((".py", ".pyi")) and line else None
+        if data is None or line is None:
+            return None
+        return enclosing_scope(data.decode("utf-8", "replace"), line)
 
     def _read(self, path: str) -> bytes | None:
         if path not in self.cache:
@@ -367,7 +377,10 @@ def _finding(
         fingerprint=code_fingerprint(
             rule_id=rule_id, path=path, matched_code=code or f"@line {_line(start)}"
         ),
-        location=Location(path=path, start_line=_line(start), end_line=_line(end)),
+        location=Location(
+            path=path, start_line=_line(start), end_line=_line(end),
+            scope=sources.scope(path, start),
+        ),
         message=message,
         cwe=normalise_cwe(metadata.get("cwe")),
         owasp=tuple(str(o) for o in _as_list(metadata.get("owasp"))),

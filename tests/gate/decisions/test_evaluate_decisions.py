@@ -9,6 +9,7 @@ import pytest
 from gate.decisions.interface import AdvisoryDecision, Decisions
 from gate.models import (
     Action,
+    CodeAnchor,
     Decision,
     DecisionsNote,
     DecisionsStatus,
@@ -139,3 +140,20 @@ def test_every_verdict_says_where_its_decisions_stood(note: DecisionsNote, text:
     verdict = evaluate([dependency()], policy(BLOCK_HIGH), decisions=decisions, today=TODAY)
     assert verdict.decision_sources == (note,)
     assert any(reason.startswith(text) for reason in verdict.reasons), verdict.reasons
+
+
+def test_a_decision_on_code_follows_an_in_place_edit_but_not_unrelated_code() -> None:
+    before = code(matched='app.run(host="0.0.0.0", debug=debug)')
+    after = code(matched='app.run(host="0.0.0.0", debug=False)')
+    unrelated = code(matched="cursor.execute(query_built_from_user_input + suffix)")
+    anchor = CodeAnchor(rule_id=before.rule_id, path="src/app.py", snippet=before.snippet or "",
+                        start_line=3)
+    decision = accepted().model_copy(update={"code": anchor})
+    decisions = Decisions({before.fingerprint: decision})
+    edited = evaluate([after], policy(BLOCK_HIGH), decisions=decisions, today=TODAY)
+    assert edited.decision is Decision.PASS
+    assert "code edited since the decision" in edited.findings[0].reason
+    still_there = evaluate([before, after], policy(BLOCK_HIGH), decisions=decisions, today=TODAY)
+    assert still_there.decision is Decision.BLOCK, "the decided code is still there: a new one"
+    other = evaluate([unrelated], policy(BLOCK_HIGH), decisions=decisions, today=TODAY)
+    assert other.decision is Decision.BLOCK

@@ -1,0 +1,147 @@
+"""Keep a register entry when its code is edited in place and its exact fingerprint changes.
+
+While a run streams in, code findings the register does not know are held back. When the
+stream ends, they are paired (`gate.identity.match_edits`: same rule, file and enclosing
+function/class, similar code, nearest line) with the project's active or false-positive code
+entries that this run did not see. A paired entry takes the new fingerprint (its id, history,
+owner, acceptance and status stay) and logs a `code_edited` event; the rest open as new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gate.identity import CodeIdentity, match_edits
+from gate.models import Finding
+from register.models import EntryStatus, EventKind, RiskEntry, RiskEvent
+
+ENTRY = RiskEntry.__table__  # type: ignore[attr-defined]
+EVENT = RiskEvent.__table__  # type: ignore[attr-defined]
+KEPT_STATUSES = (
+    EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value, EntryStatus.FALSE_POSITIVE.value,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rekeyed:
+    """An entry whose fingerprint changed because its code was edited."""
+
+    entry_id: int
+    old: str
+    new: str
+    similarity: float
+    old_line: int | None
+    new_line: int | None
+
+    def detail(self) -> str:
+        """The event's words."""
+        lines = f"line {self.old_line} → {self.new_line}"
+        return (f"code edited in place ({lines}, {round(self.similarity * 100)} % alike): "
+                f"fingerprint {self.old[:12]}… → {self.new[:12]}…")
+
+
+@dataclass(kw_only=True)
+class EditMatcher:
+    """New code rows held until the run's stream ends, then matched to vanished entries."""
+
+    project_id: int
+    places: frozenset[tuple[str, str]] = frozenset()
+    held: dict[str, tuple[dict[str, Any], CodeIdentity]] = field(default_factory=dict)
+    rekeyed: list[Rekeyed] = field(default_factory=list)
+
+    @classmethod
+    def of_project(cls, connection: Connection, project_id: int) -> EditMatcher:
+        """A matcher knowing the (rule, file) pairs of the project's keepable code entries:
+        only new findings there are held (a first run holds nothing)."""
+        query = sa.select(ENTRY.c.rule_id, ENTRY.c.path).distinct().where(
+            ENTRY.c.project_id == project_id,
+            ENTRY.c.kind == "code",
+            ENTRY.c.status.in_(KEPT_STATUSES),
+            ENTRY.c.path.is_not(None),
+        )
+        places = frozenset((str(r), str(p)) for r, p in connection.execute(query))
+        return cls(project_id=project_id, places=places)
+
+    def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
+        """Keep a row of a new code finding where known code entries are; False otherwise."""
+        identity = CodeIdentity.of(finding)
+        if identity is None or (identity.rule_id, identity.path) not in self.places:
+            return False
+        self.held[finding.fingerprint] = (row, identity)
+        return True
+
+    def release(
+        self, connection: Connection, *, seen: Container[str]
+    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+        """Each held row with the fingerprint of the entry it continues (None: a new one).
+
+        A continued entry is given the new fingerprint here, before the run's upsert.
+        """
+        if not self.held:
+            return
+        vanished = self._vanished(connection, seen=seen)
+        pairs = match_edits(
+            [identity for _, identity in self.held.values()],
+            [old.identity for old in vanished.values()],
+        )
+        for fingerprint, (row, identity) in self.held.items():
+            match = pairs.get(fingerprint)
+            if match is None:
+                yield row, None
+                continue
+            old_key, ratio = match
+            old = vanished[old_key]
+            self._rekey(connection, entry_id=old.entry_id, new=fingerprint)
+            self.rekeyed.append(Rekeyed(
+                entry_id=old.entry_id, old=old_key, new=fingerprint, similarity=ratio,
+                old_line=old.identity.start_line, new_line=identity.start_line,
+            ))
+            yield row, old_key
+
+    def _vanished(
+        self, connection: Connection, *, seen: Container[str]
+    ) -> dict[str, _Vanished]:
+        paths = sorted({identity.path for _, identity in self.held.values()})
+        rules = {identity.rule_id for _, identity in self.held.values()}
+        query = sa.select(
+            ENTRY.c.id, ENTRY.c.fingerprint, ENTRY.c.rule_id, ENTRY.c.path, ENTRY.c.scope,
+            ENTRY.c.snippet, ENTRY.c.start_line,
+        ).where(
+            ENTRY.c.project_id == self.project_id,
+            ENTRY.c.kind == "code",
+            ENTRY.c.status.in_(KEPT_STATUSES),
+            ENTRY.c.path.in_(paths),
+        )
+        found: dict[str, _Vanished] = {}
+        for entry_id, fingerprint, rule_id, path, scope, snippet, line in connection.execute(query):
+            if fingerprint in seen or rule_id not in rules or not snippet:
+                continue
+            identity = CodeIdentity(key=fingerprint, rule_id=rule_id, path=path, scope=scope,
+                                    snippet=snippet, start_line=line)
+            found[fingerprint] = _Vanished(entry_id=entry_id, identity=identity)
+        return found
+
+    @staticmethod
+    def _rekey(connection: Connection, *, entry_id: int, new: str) -> None:
+        connection.execute(sa.update(ENTRY).where(ENTRY.c.id == entry_id).values(fingerprint=new))
+
+    def log(self, connection: Connection, *, run_id: str, at: Any, actor: str) -> None:
+        """One `code_edited` event per continued entry (after the run's upsert)."""
+        if not self.rekeyed:
+            return
+        connection.execute(sa.insert(EVENT), [
+            {"entry_id": r.entry_id, "run_id": run_id, "at": at, "actor": actor,
+             "kind": EventKind.CODE_EDITED.value, "detail": r.detail(), "reason": None}
+            for r in self.rekeyed
+        ])
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Vanished:
+    entry_id: int
+    identity: CodeIdentity

@@ -1,0 +1,63 @@
+"""Recording keeps an entry whose code was edited in place, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from gate.models import Location, ScanScope
+from register import triage
+from register.recording import record_verdict_in
+from tests.register.factories import T0, code, verdict
+
+RULE = "python-bind-all-interfaces"
+
+
+def bind(snippet: str, *, line: int = 5, scope: str | None = "serve", path: str = "app.py"):  # type: ignore[no-untyped-def]
+    finding = code(RULE, path, snippet)
+    where = Location(path=path, start_line=line, scope=scope)
+    return finding.model_copy(update={"location": where})
+
+
+def rows(engine: Engine) -> list[tuple[int, str, str, int]]:
+    with engine.connect() as connection:
+        found = connection.execute(sa.text(
+            "SELECT id, status, fingerprint, start_line FROM risk_entry ORDER BY id")).all()
+    return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in found]
+
+
+def kinds(engine: Engine, entry_id: int) -> list[str]:
+    with engine.connect() as connection:
+        found = connection.execute(sa.text(
+            "SELECT kind FROM risk_event WHERE entry_id = :e ORDER BY id"), {"e": entry_id})
+        return [str(k[0]) for k in found]
+
+
+def test_an_edit_continues_the_entry_and_other_code_opens_a_new_one(engine: Engine) -> None:
+    original = bind('app.run(host="0.0.0.0", debug=debug)')
+    record_verdict_in(engine, verdict([original], run_id="r1", at=T0))
+    with Session(engine) as session, session.begin():
+        triage.accept(session, entry_id=1, reason="behind the VPN", approver="ciso", actor="dev",
+                      until=datetime.now(UTC).date() + timedelta(days=30))
+
+    edited = bind('app.run(host="0.0.0.0", debug=False)', line=6)
+    elsewhere = bind('sock.bind(("0.0.0.0", 9000))', line=20, scope="helper")
+    result = record_verdict_in(
+        engine, verdict([edited, elsewhere], run_id="r2", at=T0 + timedelta(days=1)))
+    assert (result.opened, result.seen, result.fixed) == (1, 1, 0)
+    (kept, new) = rows(engine)
+    assert kept == (1, "accepted", edited.fingerprint, 6)
+    assert new[1:] == ("open", elsewhere.fingerprint, 20)
+    assert kinds(engine, 1) == ["opened", "accepted", "code_edited"]
+    assert not [e for e in rows(engine) if e[1] == "fixed"], "nothing was fixed by the edit"
+
+    # similar code in another function is another risk: the old entry is fixed, a new one opens
+    moved = bind('app.run(host="0.0.0.0", debug=True)', line=40, scope="main")
+    third = record_verdict_in(
+        engine, verdict([moved, elsewhere], run_id="r3", at=T0 + timedelta(days=2),
+                        scope=ScanScope.FULL))
+    assert (third.opened, third.fixed) == (1, 1)
+    assert rows(engine)[0][1] == "fixed"
