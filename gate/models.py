@@ -288,6 +288,24 @@ class ScannerRun(_Frozen):
     coverage: Coverage | None = None
 
 
+class AdvisoryData(_Frozen):
+    """Where a run's advisory records came from, how old they were and what is missing.
+
+    `kind` is `osv-api` (looked up online), `offline` (a directory or export zip given to the
+    run) or `none`. `unresolved` are advisory ids whose records could not be fetched: the
+    severity of their findings stays unknown and `note` says why.
+    """
+
+    kind: str = "none"
+    location: str | None = None
+    as_of: datetime | None = None
+    records: int = 0
+    looked_up: int = 0
+    from_cache: int = 0
+    unresolved: tuple[str, ...] = ()
+    note: str | None = None
+
+
 class ExpiredIgnore(_Frozen):
     """An ignore entry of the policy whose expiry has passed; it no longer applies."""
 
@@ -375,6 +393,7 @@ class Verdict(_Frozen):
     scanners: tuple[ScannerRun, ...] = ()
     expired_ignores: tuple[ExpiredIgnore, ...] = ()
     decision_sources: tuple[DecisionsNote, ...] = ()
+    advisories: AdvisoryData | None = None
     context: RiskContext = Field(default_factory=RiskContext)
     scope: ScanScope = ScanScope.FULL
     baseline_ref: str | None = None

@@ -19,6 +19,7 @@ from gate.advisories.enrich import enrich, records_of
 from gate.advisories.epss import EpssScores, load_epss
 from gate.advisories.index import AdvisoryIndex, open_advisories
 from gate.advisories.kev import KevCatalog, load_kev
+from gate.advisories.lookup import advisory_records, with_advisory_note
 from gate.baseline import scan_baseline
 from gate.config import GateConfig
 from gate.decisions import decisions_for
@@ -82,18 +83,19 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
         collected = collect(config, target, names, sink=sink)
         current = number_occurrences(collected.findings)
         baseline = baseline_future.result().fingerprints(current) if baseline_future else None
-    findings = enrich(
+    advisories, advisory_data = advisory_records(
         current,
-        advisories=enrichment.advisories,
-        kev=enrichment.kev,
-        epss=enrichment.epss,
+        offline=enrichment.advisories,
+        offline_location=str(enrichment.advisories_dir) if enrichment.advisories_dir else None,
     )
-    findings = with_remediation(findings, records_of(enrichment.advisories))
+    findings = enrich(current, advisories=advisories, kev=enrichment.kev, epss=enrichment.epss)
+    findings = with_remediation(findings, records_of(advisories))
     owners = OwnerResolver(policy=policy, codeowners=load_codeowners(root))
     verdict = evaluate(
         findings, policy, baseline=baseline, scanners=collected.runs, owners=owners,
         decisions=decisions,
     )
+    verdict = with_advisory_note(verdict, advisory_data)
     return verdict.model_copy(
         update={
             "project": project,

@@ -74,6 +74,18 @@ def postgres_available(url: str = POSTGRES_URL) -> bool:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _no_live_osv() -> Iterator[None]:
+    """Never ask the public OSV API from a test: tests that look up start a loopback server."""
+    previous = os.environ.get("GATE_OSV_URL")
+    os.environ["GATE_OSV_URL"] = "off"
+    yield
+    if previous is None:
+        os.environ.pop("GATE_OSV_URL", None)
+    else:
+        os.environ["GATE_OSV_URL"] = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Advisory indexes, synced data and cached triage decisions go to a per-session folder,
     never the user's cache."""

@@ -1,4 +1,7 @@
-"""A tiny OSV-compatible query endpoint on loopback, so pip-audit can audit against local data.
+"""A tiny OSV-compatible API on loopback, so pip-audit and the lookup can use local data.
+
+`GET /v1/vulns/{id}` answers one record by its own id (404 otherwise) with its aliases widened
+to the records that share an id with it, as OSV.dev's alias groups do.
 
 pip-audit's OSV service POSTs `{"package": {"name", "ecosystem"}, "version"}` to its
 `--osv-url` and reads `vulns[].{id, aliases, summary|details, affected, published, withdrawn}`;
@@ -15,10 +18,12 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 from gate.advisories.index import AdvisoryIndex
 
 QUERY_PATH = "/v1/query"
+VULNS_PATH = "/v1/vulns/"
 _MAX_BODY = 1 << 20
 
 
@@ -32,6 +37,17 @@ class _AdvisoryServer(ThreadingHTTPServer):
 
 class _QueryHandler(BaseHTTPRequestHandler):
     server: _AdvisoryServer
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        """Answer one OSV `/v1/vulns/{id}` request."""
+        path = self.path.split("?", 1)[0]
+        record = None
+        if path.startswith(VULNS_PATH):
+            record = vuln_by_id(self.server.index, unquote(path[len(VULNS_PATH):]))
+        if record is None:
+            self._reply(HTTPStatus.NOT_FOUND, {"code": 5, "message": "Bug not found."})
+            return
+        self._reply(HTTPStatus.OK, record)
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
         """Answer one OSV `/v1/query` request."""
@@ -79,11 +95,24 @@ def answer_query(index: AdvisoryIndex, query: dict[str, Any]) -> dict[str, Any]:
     return {"vulns": vulns} if vulns else {}
 
 
+def vuln_by_id(index: AdvisoryIndex, record_id: str) -> dict[str, Any] | None:
+    """The record whose own id is `record_id`, aliases widened to its alias group; else None."""
+    own = [r for r in index.named(record_id) if r.id.upper() == record_id.strip().upper()]
+    if not own:
+        return None
+    record = own[0]
+    group = {i for alias in record.ids for r in index.named(alias) for i in r.ids}
+    data = record.to_osv()
+    data["aliases"] = sorted(group - {record.id})
+    return data
+
+
 @contextmanager
 def serve_advisories(index: AdvisoryIndex) -> Iterator[str]:
     """Serve `index` on 127.0.0.1 (a free port) while the block runs; yield the query URL.
 
-    The URL (`http://127.0.0.1:<port>/v1/query`) is what pip-audit's `--osv-url` takes.
+    The URL (`http://127.0.0.1:<port>/v1/query`) is what pip-audit's `--osv-url` takes; the
+    same server answers `/v1/vulns/{id}` (its base URL is the query URL minus `/v1/query`).
     """
     server = _AdvisoryServer(index)
     thread = threading.Thread(target=server.serve_forever, name="osv-loopback", daemon=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.advisories.index import open_advisories
+from gate.advisories.online import DEFAULT_OSV_URL, osv_base_url
 from gate.advisories.server import serve_advisories
 from gate.errors import ConfigError, ReportFormatError, ScannerError
 from gate.fingerprint import dependency_fingerprint
@@ -184,7 +185,10 @@ def _service(target: ScanTarget) -> Iterator[list[str]]:
         return
     if target.pip_audit_service not in SERVICES:
         raise ConfigError(f"{NAME}: unknown service {target.pip_audit_service!r} (osv or pypi)")
-    yield ["--vulnerability-service", target.pip_audit_service]
+    osv_url = osv_base_url() if target.pip_audit_service == "osv" else None
+    mirror = osv_url not in (None, DEFAULT_OSV_URL)
+    url_args = ["--osv-url", f"{osv_url}/v1/query"] if mirror else []
+    yield ["--vulnerability-service", target.pip_audit_service, *url_args]
 
 
 def _run_within(
