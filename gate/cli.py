@@ -23,6 +23,7 @@ from gate.errors import GateError
 F = TypeVar("F", bound=Callable[..., Any])
 
 LAZY_COMMANDS = {
+    "advisories": "gate.advisories.cli:advisories_group",
     "register": "register.cli:register_group",
     "db": "register.cli:db_group",
     "serve": "register.web.cli:serve_command",

@@ -291,14 +291,18 @@ class ScannerRun(_Frozen):
 class AdvisoryData(_Frozen):
     """Where a run's advisory records came from, how old they were and what is missing.
 
-    `kind` is `osv-api` (looked up online), `offline` (a directory or export zip given to the
-    run) or `none`. `unresolved` are advisory ids whose records could not be fetched: the
+    `kind` is `osv-api` (looked up online), `synced` (`gate advisories sync`'s copy), `offline`
+    (a directory or export zip given to the run) or `none`. `as_of` is when the data was last
+    confirmed current and `age_days` its age at the run; `stale` when older than the policy
+    allows. `unresolved` are advisory ids whose records could not be fetched: the
     severity of their findings stays unknown and `note` says why.
     """
 
     kind: str = "none"
     location: str | None = None
     as_of: datetime | None = None
+    age_days: float | None = None
+    stale: bool = False
     records: int = 0
     looked_up: int = 0
     from_cache: int = 0

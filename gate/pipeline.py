@@ -19,14 +19,16 @@ from gate.advisories.enrich import enrich, records_of
 from gate.advisories.epss import EpssScores, load_epss
 from gate.advisories.index import AdvisoryIndex, open_advisories
 from gate.advisories.kev import KevCatalog, load_kev
-from gate.advisories.lookup import advisory_records, with_advisory_note
+from gate.advisories.local import data_paths
+from gate.advisories.lookup import advisory_records
+from gate.advisories.notes import with_advisory_note
 from gate.baseline import scan_baseline
 from gate.config import GateConfig
 from gate.decisions import decisions_for
 from gate.errors import ConfigError, GateError
 from gate.gitinfo import current_branch, current_commit, repository_prefix
 from gate.identity import number_occurrences
-from gate.models import Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
+from gate.models import AdvisoryData, Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
 from gate.policy.discover import discover_policy, read_policy
 from gate.policy.evaluate import evaluate
 from gate.policy.owners import OwnerResolver, load_codeowners
@@ -57,6 +59,7 @@ class Enrichment:
     advisories: AdvisoryIndex | None = None
     kev: KevCatalog | None = None
     epss: EpssScores | None = None
+    source: AdvisoryData = AdvisoryData()
 
 
 def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Verdict:
@@ -84,9 +87,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
         current = number_occurrences(collected.findings)
         baseline = baseline_future.result().fingerprints(current) if baseline_future else None
     advisories, advisory_data = advisory_records(
-        current,
-        offline=enrichment.advisories,
-        offline_location=str(enrichment.advisories_dir) if enrichment.advisories_dir else None,
+        current, offline=enrichment.advisories, offline_source=enrichment.source
     )
     findings = enrich(current, advisories=advisories, kev=enrichment.kev, epss=enrichment.epss)
     findings = with_remediation(findings, records_of(advisories))
@@ -95,7 +96,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
         findings, policy, baseline=baseline, scanners=collected.runs, owners=owners,
         decisions=decisions,
     )
-    verdict = with_advisory_note(verdict, advisory_data)
+    verdict = with_advisory_note(verdict, advisory_data, policy=policy.advisories)
     return verdict.model_copy(
         update={
             "project": project,
@@ -121,17 +122,21 @@ def _existing_dir(path: Path) -> Path:
 
 
 def load_enrichment(config: GateConfig, policy: Policy) -> Enrichment:
-    """Load the advisory, KEV and EPSS files named on the command line or in the policy."""
-    advisories_dir = config.advisories_dir or policy.enrichment.advisories
-    kev_path = config.kev_path or policy.enrichment.kev
-    epss_path = config.epss_path or policy.enrichment.epss
-    if advisories_dir is not None and not Path(advisories_dir).exists():
-        raise ConfigError(f"{advisories_dir}: advisories directory does not exist")
+    """Load the advisory, KEV and EPSS files named on the command line or in the policy,
+    else those `gate advisories sync` keeps."""
+    paths = data_paths(
+        advisories=config.advisories_dir or policy.enrichment.advisories,
+        kev=config.kev_path or policy.enrichment.kev,
+        epss=config.epss_path or policy.enrichment.epss,
+    )
+    if paths.advisories is not None and not paths.advisories.exists():
+        raise ConfigError(f"{paths.advisories}: advisories directory does not exist")
     return Enrichment(
-        advisories_dir=Path(advisories_dir) if advisories_dir else None,
-        advisories=open_advisories(Path(advisories_dir)) if advisories_dir else None,
-        kev=load_kev(Path(kev_path)) if kev_path else None,
-        epss=load_epss(Path(epss_path)) if epss_path else None,
+        advisories_dir=paths.advisories,
+        advisories=open_advisories(paths.advisories) if paths.advisories else None,
+        kev=load_kev(paths.kev) if paths.kev else None,
+        epss=load_epss(paths.epss) if paths.epss else None,
+        source=paths.source,
     )
 
 

@@ -1,9 +1,8 @@
 """The advisory records of one run: offline data when given, else an online OSV lookup.
 
 Which ids are looked up: every id and alias of each dependency vulnerability (not the
-`riskgate-dependency-not-audited` findings, which name no advisory). What the run says about
-it: an `AdvisoryData` in the verdict and, when records could not be fetched for findings that
-therefore stay `unknown`, a reason, and a passing run becomes a warning (never a silent pass).
+`riskgate-dependency-not-audited` findings, which name no advisory). What came from where,
+and what is missing, is an `AdvisoryData` for the verdict (`gate.advisories.notes`).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from gate.advisories.index import AdvisoryIndex
 from gate.advisories.online import OSV_URL_ENV, LookupSettings, OsvLookup, osv_base_url
 from gate.advisories.osv import MemoryIndex
 from gate.errors import ConfigError
-from gate.models import AdvisoryData, Decision, Finding, Severity, Verdict
+from gate.models import AdvisoryData, Finding
 from gate.remediation import is_component_finding
 
 TIMEOUT_ENV = "GATE_OSV_TIMEOUT"
@@ -41,7 +40,7 @@ def advisory_records(
     findings: Sequence[Finding],
     *,
     offline: AdvisoryIndex | None,
-    offline_location: str | None = None,
+    offline_source: AdvisoryData | None = None,
     settings: LookupSettings | None = None,
 ) -> tuple[AdvisoryIndex | None, AdvisoryData]:
     """The index enrichment reads and what the verdict says about it.
@@ -50,8 +49,8 @@ def advisory_records(
     of the findings' ids are fetched from OSV (`settings`, default from the environment).
     """
     if offline is not None:
-        return offline, AdvisoryData(kind="offline", location=offline_location,
-                                     records=len(offline))
+        source = offline_source or AdvisoryData(kind="offline")
+        return offline, source.model_copy(update={"records": len(offline)})
     ids = lookup_ids(findings)
     if not ids:
         return None, AdvisoryData()
@@ -76,26 +75,6 @@ def advisory_records(
         note=note,
     )
     return MemoryIndex(result.records), data
-
-
-def with_advisory_note(verdict: Verdict, data: AdvisoryData) -> Verdict:
-    """Attach `data`; when missing records leave findings unrated, say so and never pass."""
-    update: dict[str, object] = {"advisories": data}
-    missing = set(data.unresolved)
-    unrated = [
-        item
-        for item in verdict.findings
-        if item.finding.severity is Severity.UNKNOWN and missing.intersection(item.finding.ids)
-    ]
-    if unrated:
-        reason = (
-            f"advisory lookup failed ({data.note}): {len(unrated)} dependency findings keep "
-            "unknown severity"
-        )
-        update["reasons"] = (*verdict.reasons, reason)
-        if verdict.decision is Decision.PASS:
-            update["decision"] = Decision.WARN
-    return verdict.model_copy(update=update)
 
 
 def _seconds(text: str) -> float:

@@ -234,6 +234,18 @@ class EnrichmentConfig(_Strict):
         return Path(base) / value
 
 
+class AdvisoriesConfig(_Strict):
+    """How old the advisory data may be (synced, or looked up online) before the gate objects.
+
+    Data older than `max_age_days` (judged from when it was last confirmed current) warns or,
+    with `on_stale: block`, blocks the run. Data of unknown age (a directory given with
+    `--advisories`) is not judged.
+    """
+
+    max_age_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    on_stale: Literal["warn", "block"] = "warn"
+
+
 class SlaDays(_Strict):
     """Days to fix a finding, per severity (`unknown`: `unknown_severity`'s); KEV caps them.
 
@@ -370,6 +382,7 @@ class Policy(_Strict):
     scanners: ScannersConfig = Field(default_factory=ScannersConfig)
     scope: ScopeConfig = Field(default_factory=ScopeConfig)
     enrichment: EnrichmentConfig = Field(default_factory=EnrichmentConfig)
+    advisories: AdvisoriesConfig = Field(default_factory=AdvisoriesConfig)
     sla_days: SlaDays = Field(default_factory=SlaDays)
     owners: OwnersConfig = Field(default_factory=OwnersConfig)
     asset: AssetConfig = Field(default_factory=AssetConfig)

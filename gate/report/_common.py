@@ -149,3 +149,25 @@ def coverage_notes(run: ScannerRun, *, limit: int = COVERAGE_LIST_LIMIT) -> list
         lines.append(f"excluded: {more} more (the JSON report lists up to "
                      f"{len(coverage.excluded)})")
     return lines
+
+
+_ADVISORY_KINDS = {
+    "osv-api": "looked up at",
+    "synced": "synced copy",
+    "offline": "offline data",
+}
+
+
+def advisories_summary(verdict: Verdict) -> str | None:
+    """Where the advisory records came from and how old they are, in one line (or None)."""
+    data = verdict.advisories
+    if data is None or data.kind not in _ADVISORY_KINDS:
+        return None
+    text = f"{_ADVISORY_KINDS[data.kind]} {data.location or ''}".rstrip()
+    if data.age_days is not None and data.kind != "osv-api":
+        text += f", {data.age_days:.1f} days old" + (" (stale)" if data.stale else "")
+    if data.kind == "osv-api":
+        text += f", {data.records} records for {data.looked_up} ids ({data.from_cache} cached)"
+    if data.unresolved:
+        text += f"; {len(data.unresolved)} not fetched"
+    return text

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from gate.models import Action, Decision, EvaluatedFinding, Finding, Severity, Verdict
 from gate.report._common import (
+    advisories_summary,
     coverage_notes,
     coverage_summary,
     decision_label,
@@ -145,6 +146,9 @@ def _tail(verdict: Verdict) -> str:
         if summary:
             lines.append(f"  - Coverage: {escape_markdown(summary)}")
             lines += [f"    - {escape_markdown(note)}" for note in coverage_notes(run)]
+    advisories = advisories_summary(verdict)
+    if advisories:
+        lines.append(f"- Advisories: {escape_markdown(advisories)}")
     lines += [
         f"- Expired ignore {escape_markdown(e.rule, limit=100)} (owner "
         f"{escape_markdown(e.owner, limit=80)}, expired {e.expired_on.isoformat()}): "

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from gate.models import Action, Decision, ScannerRun, ScannerStatus, Verdict
 from gate.report._common import (
+    advisories_summary,
     coverage_notes,
     coverage_summary,
     decision_label,
@@ -71,6 +72,10 @@ def _sections(verdict: Verdict) -> list[RenderableType]:
     policy = policy_line(verdict, digest_chars=16)
     if policy:
         sections.append(Text(policy))
+    advisories = advisories_summary(verdict)
+    if advisories:
+        sections.append(Text(f"Advisories: {one_line(advisories)}", style="red" if
+                             verdict.advisories and verdict.advisories.stale else ""))
     sections.extend(_coverage_lines(verdict.scanners))
     sections.extend(_expired_lines(verdict))
     return sections

@@ -2,6 +2,7 @@
 # Cache keys for the action's tool venvs, written to $GITHUB_OUTPUT:
 #   gate    = hash of what `pip install` puts in the riskgate venv (pyproject.toml, gate/, register/)
 #   semgrep = hash of scripts/action/semgrep-requirements.txt
+#   date    = today (UTC): the advisory data's cache key, so it is refreshed once a day
 # Computed here rather than with hashFiles(), which only sees files inside the workspace while
 # the action's own checkout ($GITHUB_ACTION_PATH) lies outside it.
 set -euo pipefail
@@ -17,4 +18,5 @@ semgrep_key=$("${sha256[@]}" scripts/action/semgrep-requirements.txt | cut -c1-3
 {
   echo "gate=$gate_key"
   echo "semgrep=$semgrep_key"
+  echo "date=$(date -u +%Y-%m-%d)"
 } >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set}"

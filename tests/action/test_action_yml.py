@@ -122,10 +122,23 @@ def test_setup_python_leaves_the_jobs_python_alone(action: dict[str, Any]) -> No
 def test_caches_are_keyed_on_the_python_version_and_contents(action: dict[str, Any]) -> None:
     caches = [step for step in _steps(action) if step.get("uses", "").startswith("actions/cache@")]
     assert {step["uses"] for step in caches} == {"actions/cache@v4"}
-    assert len(caches) == 2
-    for step in caches:
+    tools = [step for step in caches if "riskgate-tools" in step["with"]["path"]]
+    assert len(tools) == 2
+    for step in tools:
         assert "steps.python.outputs.python-version" in step["with"]["key"]
         assert "steps.keys.outputs." in step["with"]["key"]
+
+
+def test_advisory_data_is_cached_by_date_and_restored_from_an_older_day(
+    action: dict[str, Any],
+) -> None:
+    (data,) = [step for step in _steps(action) if "riskgate-advisories" in str(step.get("with"))]
+    assert data["with"]["key"] == "riskgate-advisories-${{ steps.keys.outputs.date }}"
+    assert data["with"]["restore-keys"] == "riskgate-advisories-"
+    sync = next(step for step in _steps(action) if step.get("name") == "Sync the advisory data")
+    gate = next(step for step in _steps(action) if step.get("id") == "gate")
+    assert sync["env"]["GATE_ADVISORIES_SYNC_DIR"] == gate["env"]["GATE_ADVISORIES_SYNC_DIR"]
+    assert data["with"]["path"] == gate["env"]["GATE_ADVISORIES_SYNC_DIR"]
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS.glob("*.sh")), ids=lambda p: p.name)

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from gate.advisories.enrich import enrich
 from gate.advisories.index import open_advisories
-from gate.advisories.lookup import advisory_records, lookup_ids, with_advisory_note
+from gate.advisories.lookup import advisory_records, lookup_ids
+from gate.advisories.notes import with_advisory_note
 from gate.advisories.online import LookupSettings
 from gate.advisories.server import serve_advisories
 from gate.cli import cli
@@ -55,7 +56,8 @@ def test_offline_data_wins_and_nothing_is_asked() -> None:
     offline = open_advisories(ALIASES)
     settings = LookupSettings(base_url=closed_port_url())
     index, data = advisory_records(
-        [dependency("PYSEC-2099-1")], offline=offline, offline_location="x", settings=settings
+        [dependency("PYSEC-2099-1")], offline=offline,
+        offline_source=AdvisoryData(kind="offline", location="x"), settings=settings,
     )
     assert index is offline
     assert data == AdvisoryData(kind="offline", location="x", records=len(offline))
@@ -86,7 +88,8 @@ def test_unreachable_osv_keeps_unknown_and_turns_a_pass_into_a_warning() -> None
         EvaluatedFinding(finding=finding, action=Action.PASS, reason="no rule matched"),))
     noted = with_advisory_note(verdict, data)
     assert noted.decision is Decision.WARN
-    assert noted.advisories == data
+    assert noted.advisories is not None and noted.advisories.unresolved == data.unresolved
+    assert noted.advisories.age_days == 0 and not noted.advisories.stale
     assert data.unresolved == ("CVE-2099-0201", "PYSEC-2099-1")
     (reason,) = noted.reasons
     assert "OSV unreachable" in reason and "unknown severity" in reason
@@ -147,3 +150,18 @@ def test_gate_scan_without_osv_warns_instead_of_passing(
     assert verdict["decision"] == "warn"
     assert any("OSV unreachable" in reason for reason in verdict["reasons"])
     assert "advisory lookup failed" in result.output
+
+
+def test_reports_say_where_the_advisories_came_from_and_their_age() -> None:
+    from gate.report.markdown import render_markdown
+    from gate.report.text import render_text
+
+    data = AdvisoryData(kind="synced", location="/c/osv-pypi.zip", age_days=9.5, stale=True)
+    verdict = Verdict(decision=Decision.WARN, advisories=data)
+    assert "Advisories: synced copy /c/osv-pypi.zip, 9.5 days old (stale)" in render_text(
+        verdict, color=False)
+    assert "- Advisories: synced copy" in render_markdown(verdict)
+    online = AdvisoryData(kind="osv-api", location="https://api.osv.dev", records=4,
+                          looked_up=6, from_cache=2, unresolved=("X",))
+    text = render_text(Verdict(decision=Decision.PASS, advisories=online), color=False)
+    assert "looked up at https://api.osv.dev, 4 records for 6 ids (2 cached); 1 not fetched" in text
