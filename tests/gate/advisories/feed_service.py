@@ -125,7 +125,7 @@ def fixture_feeds() -> Feeds:
     return Feeds(files={
         "/PyPI/all.zip": Served(osv_zip(FIXTURES / "advisories" / "aliases")),
         "/kev.json": Served((FIXTURES / "kev" / "kev-subset.json").read_bytes()),
-        "/epss.csv.gz": Served(gzip.compress(epss)),
+        "/epss.csv.gz": Served(gzip.compress(epss, mtime=0)),
     })
 
 

@@ -30,7 +30,7 @@ from tests.gate.advisories.feed_service import (
 )
 
 KEV_BYTES = (FIXTURES / "kev" / "kev-subset.json").read_bytes()
-EPSS_BYTES = gzip.compress((FIXTURES / "epss" / "epss_scores-sample.csv").read_bytes())
+EPSS_BYTES = gzip.compress((FIXTURES / "epss" / "epss_scores-sample.csv").read_bytes(), mtime=0)
 
 
 def fresh_feeds() -> Feeds:
