@@ -90,6 +90,16 @@ class RemediationPlan:
     def __bool__(self) -> bool:
         return bool(self.upgrades or self.unfixed)
 
+    def lines(self, currency: str | None = None, *, limit: int = 10) -> list[str]:
+        """As sentences: the first `limit` upgrades by risk removed, then what has no fix."""
+        lines = [step.sentence(currency) for step in self.upgrades[:limit]]
+        if len(self.upgrades) > limit:
+            lines.append(f"… {len(self.upgrades) - limit} more upgrades")
+        lines += [step.sentence(currency) for step in self.unfixed[:limit]]
+        if len(self.unfixed) > limit:
+            lines.append(f"… {len(self.unfixed) - limit} more components without a fix")
+        return lines
+
 
 def parse_version(text: str | None) -> Version | None:
     """A PEP 440 version, or None for anything else."""
@@ -233,11 +243,15 @@ def plan(exposures: Iterable[Exposure]) -> RemediationPlan:
     for item in exposures:
         if item.package:
             groups.setdefault(component_of(item.package, item.version), []).append(item)
-    steps = [_upgrade(members) for members in groups.values()]
-    ranked = sorted(steps, key=lambda s: (-s.score, -(s.loss_high or 0.0), s.package))
+    return ranked(_upgrade(members) for members in groups.values())
+
+
+def ranked(steps: Iterable[Upgrade]) -> RemediationPlan:
+    """Upgrades by summed score, then expected loss; those without a target listed apart."""
+    order = sorted(steps, key=lambda s: (-s.score, -(s.loss_high or 0.0), s.package))
     return RemediationPlan(
-        upgrades=tuple(s for s in ranked if s.to_version is not None),
-        unfixed=tuple(s for s in ranked if s.to_version is None),
+        upgrades=tuple(s for s in order if s.to_version is not None),
+        unfixed=tuple(s for s in order if s.to_version is None),
     )
 
 

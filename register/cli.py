@@ -426,6 +426,30 @@ def matrix(project: str | None, database: str | None) -> None:
     _print_table("risk matrix", columns, rows)
 
 
+@register_group.command("plan")
+@click.option("--project", help="One project (default: all).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="Upgrades to list.")
+@database_option
+@handle_errors
+def plan_command(project: str | None, limit: int, database: str | None) -> None:
+    """Upgrades ranked by risk removed: one per vulnerable component, and what has no fix."""
+    from register.plan import plan_currency, register_plan, unrated_count
+
+    with _session(database) as session:
+        triage.expire_acceptances(session)
+        steps = register_plan(session, project=project)
+        currency = plan_currency(session, project=project)
+        unrated = unrated_count(session, project=project)
+    click.echo(f"Remediation plan ({project or 'all projects'}): {len(steps.upgrades)} upgrades, "
+               f"{len(steps.unfixed)} components without a fixed version")
+    for number, line in enumerate(steps.lines(currency, limit=limit), start=1):
+        click.echo(f"{number:>3}. {line}")
+    if unrated:
+        click.echo(f"{unrated} active risks are unrated (unknown severity); their score "
+                   "assumes the policy's unknown_severity")
+
+
 @register_group.command("report")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               required=True, help="Write the one-page board report (self-contained HTML) here.")

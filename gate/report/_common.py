@@ -99,13 +99,8 @@ def fix_text(finding: Finding) -> str:
 
 def plan_lines(verdict: Verdict, *, limit: int = 10) -> list[str]:
     """The remediation plan as sentences: upgrades by risk removed, then what has no fix."""
-    steps = verdict_plan(verdict)
     currency = verdict.context.money.currency if verdict.context.money else None
-    lines = [step.sentence(currency) for step in steps.upgrades[:limit]]
-    if len(steps.upgrades) > limit:
-        lines.append(f"… {len(steps.upgrades) - limit} more upgrades")
-    lines += [step.sentence(currency) for step in steps.unfixed[:limit]]
-    return lines
+    return verdict_plan(verdict).lines(currency, limit=limit)
 
 
 def scanner_names(verdict: Verdict) -> list[str]:

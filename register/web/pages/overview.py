@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,6 +10,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from register import queries
+from register.plan import exposure_losses, plan_currency, register_plan, unrated_count
 from register.queries import ProjectSummary
 from register.scoring import band_for
 from register.trends import OnTime
@@ -21,6 +22,7 @@ from register.web.wording import risk_sentence
 
 router = APIRouter()
 TOP_RISKS = 8
+PLAN_STEPS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +52,23 @@ def totals(summaries: list[ProjectSummary]) -> Totals:
         annual_loss_high=sum(s.annual_loss_high or 0 for s in priced) if single else None,
         currency=next(iter(currencies)) if single else None,
     )
+
+
+def by_exposure(session: Session, summaries: list[ProjectSummary]) -> list[ProjectSummary]:
+    """Summaries whose expected loss counts each vulnerable component once."""
+    losses = exposure_losses(session)
+    return [
+        replace(s, annual_loss_low=losses[s.name].low, annual_loss_high=losses[s.name].high)
+        if s.name in losses and s.annual_loss_low is not None else s
+        for s in summaries
+    ]
+
+
+def plan_lines(session: Session, *, project: str | None) -> list[str]:
+    """The first upgrades of the remediation plan as sentences."""
+    steps = register_plan(session, project=project)
+    currency = plan_currency(session, project=project)
+    return steps.lines(currency, limit=PLAN_STEPS)
 
 
 def heat_rows(counts: list[list[int]]) -> list[dict[str, Any]]:
@@ -85,7 +104,7 @@ def overview(
 ) -> Response:
     """The overview for executives, for all projects or one."""
     project = project or None
-    summaries = queries.project_summaries(session)
+    summaries = by_exposure(session, queries.project_summaries(session))
     shown = [s for s in summaries if project is None or s.name == project]
     matrix = matrix_public(session, project=project)
     sla = sla_public(session, project=project)
@@ -99,6 +118,8 @@ def overview(
         "rows": heat_rows(matrix.counts),
         "matrix": matrix,
         "top": top_risk_lines(session, project=project),
+        "plan": plan_lines(session, project=project),
+        "unrated": unrated_count(session, project=project),
         "sla": sla,
         "active": "overview",
     }

@@ -1,0 +1,123 @@
+"""The register's remediation plan, its loss by exposure, and how many risks are unrated.
+
+A vulnerable component is one package at one version in one project; its active advisories
+are one exposure. SQL groups the active dependency entries by component (how many risks, their
+summed score, the largest expected loss among them, the distinct remediation targets); Python
+only picks each component's target (the highest by version order) and ranks the upgrades with
+`gate.remediation`. Loss by exposure: each component counts its largest loss once, every other
+risk its own (the combination rule of `gate.remediation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from gate.remediation import NOT_AUDITED_RULE, RemediationPlan, Upgrade, ranked, versions_above
+from register.filters import project_condition
+from register.models import Project
+from register.queries import ACTIVE_STATUSES, ENTRY
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Loss:
+    """An expected annual loss range."""
+
+    low: float
+    high: float
+
+
+def component_condition() -> ColumnElement[bool]:
+    """Entries that are a vulnerable component's advisory (not a 'could not audit' entry)."""
+    return sa.and_(
+        ENTRY.c.kind == "dependency",
+        ENTRY.c.package.is_not(None),
+        ENTRY.c.rule_id != NOT_AUDITED_RULE,
+    )
+
+
+def _active(project: str | None) -> list[ColumnElement[bool]]:
+    return [ENTRY.c.status.in_(ACTIVE_STATUSES), project_condition(project)]
+
+
+def register_plan(session: Session, *, project: str | None = None) -> RemediationPlan:
+    """One upgrade per active vulnerable component, ranked by the risk it removes."""
+    key = (ENTRY.c.project_id, ENTRY.c.package, ENTRY.c.version)
+    groups = sa.select(
+        *key, sa.func.count(), sa.func.sum(ENTRY.c.score),
+        sa.func.max(ENTRY.c.annual_loss_low), sa.func.max(ENTRY.c.annual_loss_high),
+    ).where(*_active(project), component_condition()).group_by(*key)
+    targets = (
+        sa.select(*key, ENTRY.c.remediation_target)
+        .where(*_active(project), component_condition(), ENTRY.c.remediation_target.is_not(None))
+        .group_by(*key, ENTRY.c.remediation_target)
+    )
+    found: dict[tuple[Any, ...], list[str]] = {}
+    for project_id, package, version, target in session.execute(targets).all():
+        found.setdefault((project_id, package, version), []).append(target)
+    return ranked(_upgrade(row, found) for row in session.execute(groups).all())
+
+
+def _upgrade(row: Sequence[Any], targets: dict[tuple[Any, ...], list[str]]) -> Upgrade:
+    project_id, package, version, risks, score, low, high = row
+    above = versions_above(version, targets.get((project_id, package, version), []))
+    return Upgrade(
+        package=package,
+        from_version=version,
+        to_version=above[-1] if above else None,
+        risks=int(risks),
+        score=int(score or 0),
+        loss_low=None if low is None else float(low),
+        loss_high=None if high is None else float(high),
+    )
+
+
+def exposure_losses(session: Session) -> dict[str, Loss]:
+    """Per project name: expected loss counting each vulnerable component once."""
+    component = component_condition()
+    per_component = (
+        sa.select(
+            ENTRY.c.project_id,
+            sa.func.max(ENTRY.c.annual_loss_low).label("low"),
+            sa.func.max(ENTRY.c.annual_loss_high).label("high"),
+        )
+        .where(*_active(None), component)
+        .group_by(ENTRY.c.project_id, ENTRY.c.package, ENTRY.c.version)
+    )
+    others = sa.select(
+        ENTRY.c.project_id, ENTRY.c.annual_loss_low.label("low"),
+        ENTRY.c.annual_loss_high.label("high"),
+    ).where(*_active(None), sa.not_(component))
+    exposures = sa.union_all(per_component, others).subquery("exposure")
+    query = (
+        sa.select(col(Project.name), sa.func.sum(exposures.c.low), sa.func.sum(exposures.c.high))
+        .join(exposures, exposures.c.project_id == Project.id)
+        .where(exposures.c.low.is_not(None))
+        .group_by(col(Project.name))
+    )
+    return {
+        name: Loss(low=float(low), high=float(high or 0.0))
+        for name, low, high in session.execute(query).all()
+    }
+
+
+def unrated_count(session: Session, *, project: str | None = None) -> int:
+    """Active risks whose severity no advisory record gave (`unknown`)."""
+    query = sa.select(sa.func.count()).where(*_active(project), ENTRY.c.severity == UNKNOWN)
+    return int(session.execute(query).scalar_one())
+
+
+def plan_currency(session: Session, *, project: str | None = None) -> str | None:
+    """The currency of the project(s), when they use exactly one."""
+    query = sa.select(col(Project.currency)).where(col(Project.currency).is_not(None)).distinct()
+    if project is not None:
+        query = query.where(col(Project.name) == project)
+    found = list(session.execute(query).scalars())
+    return found[0] if len(found) == 1 else None
