@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gate.models import Action, EvaluatedFinding, ScannerRun, ScannerStatus, Verdict
+from gate.models import (
+    Action,
+    DecisionsStatus,
+    EvaluatedFinding,
+    ScannerRun,
+    ScannerStatus,
+    Verdict,
+)
 from gate.report._common import (
     coverage_notes,
     coverage_summary,
@@ -58,6 +65,7 @@ def render_github(verdict: Verdict) -> str:
     warnings = [_finding_command("warning", item, root) for item in warned]
     lines = errors[:MAX_PER_LEVEL] + warnings[:MAX_PER_LEVEL]
     lines += [_coverage_command(run) for run in verdict.scanners if run.coverage is not None]
+    lines += _decision_commands(verdict)
     omitted = max(0, len(errors) - MAX_PER_LEVEL) + max(0, len(warnings) - MAX_PER_LEVEL)
     if omitted:
         lines.append(command(
@@ -68,6 +76,25 @@ def render_github(verdict: Verdict) -> str:
             title="riskgate",
         ))
     return "".join(line + "\n" for line in lines)
+
+
+def _decision_commands(verdict: Verdict) -> list[str]:
+    """Where triage decisions came from (a warning when the register could not be asked),
+    and how many findings they unblocked."""
+    lines = [
+        command("notice" if note.status is DecisionsStatus.LIVE else "warning", note.describe(),
+                title="riskgate: triage decisions")
+        for note in verdict.decision_sources
+    ]
+    waived = [item for item in verdict.findings
+              if item.action is Action.IGNORE and item.triage is not None]
+    if waived:
+        sample = "; ".join(f"{i.finding.rule_id} at {i.finding.location.display()}: {i.reason}"
+                           for i in waived[:5])
+        lines.append(command("notice", one_line(
+            f"{len(waived)} findings not blocking by triage decisions: {sample}", limit=4000),
+            title="riskgate: triage decisions"))
+    return lines
 
 
 def _coverage_command(run: ScannerRun) -> str:

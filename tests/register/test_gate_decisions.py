@@ -93,8 +93,10 @@ def test_accepting_in_the_register_unblocks_until_the_acceptance_lapses(
     accepted = accept_everything_open(database_url, days=30)
     assert accepted >= 5
     sarif, junit, markdown = tmp_path / "r.sarif", tmp_path / "r.xml", tmp_path / "r.md"
+    annotations = tmp_path / "annotations.txt"
     passed = scan(app, database_url, "--sarif", str(sarif), "--junit", str(junit),
-                  "--markdown", str(markdown), "--json", str(tmp_path / "r.json"))
+                  "--markdown", str(markdown), "--json", str(tmp_path / "r.json"),
+                  "--github-annotations", str(annotations))
     assert passed.exit_code == 0, passed.output
     why = "accepted in the register until"
     assert f"{accepted} decisions from register database" in passed.output
@@ -102,6 +104,7 @@ def test_accepting_in_the_register_unblocks_until_the_acceptance_lapses(
     assert why in passed.output and "approved by ciso" in passed.output
     assert why in markdown.read_text() and why in junit.read_text()
     assert 'name="triage.decisions"' in junit.read_text()
+    assert f"{accepted} findings not blocking by triage decisions" in annotations.read_text()
     verdict = json.loads((tmp_path / "r.json").read_text())
     assert {f["action"] for f in verdict["findings"]} == {"ignore"}
     assert all(f["triage"]["by"] == "ciso" for f in verdict["findings"])
@@ -126,8 +129,12 @@ def test_an_unreachable_register_database_is_said_and_nothing_is_waived(
 ) -> None:
     closed_port = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"
     sarif = tmp_path / "r.sarif"
-    result = scan(app, closed_port, "--sarif", str(sarif), "--format", "markdown")
+    annotations = tmp_path / "annotations.txt"
+    result = scan(app, closed_port, "--sarif", str(sarif), "--format", "markdown",
+                  "--github-annotations", str(annotations))
     assert result.exit_code == 1
+    assert any(line.startswith("::warning title=riskgate%3A triage decisions::register database")
+               and "none applied" in line for line in annotations.read_text().splitlines())
     assert "unreachable" in result.output and "none applied" in result.output
     notes = json.loads(sarif.read_text())["runs"][0]["invocations"][0]
     assert "none applied" in json.dumps(notes)
