@@ -108,7 +108,7 @@ def postgres_schema() -> str | None:
     try:
         engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
         with engine.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+            connection.execute(sa.schema.CreateSchema(schema))
         engine.dispose()
     except sa.exc.SQLAlchemyError as exc:
         click.echo(f"PostgreSQL: skipped ({str(exc).splitlines()[0]})")
@@ -120,7 +120,7 @@ def drop_schema(schema: str) -> None:
     """Remove the benchmark's schema."""
     engine = sa.create_engine(POSTGRES_URL)
     with engine.begin() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        connection.execute(sa.schema.DropSchema(schema, cascade=True))
     engine.dispose()
 
 

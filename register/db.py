@@ -85,7 +85,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_on_begin(connection: Connection) -> None:
     # Writers ask for IMMEDIATE so they queue on the busy timeout instead of failing on upgrade.
     mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN DEFERRED")
 
 
 def writer_engine(engine: Engine) -> Engine:

@@ -1,28 +1,6 @@
+import asyncio
 import os
-import sqlite3
 import subprocess
-
-
-def sql(conn: sqlite3.Connection, user_id: str, name: str) -> None:
-    cur = conn.cursor()
-    # ruleid: python-sql-injection
-    cur.execute(f"SELECT * FROM users WHERE id = {user_id}")
-    # ruleid: python-sql-injection
-    cur.execute("SELECT * FROM users WHERE name = '%s'" % name)
-    # ruleid: python-sql-injection
-    cur.execute("SELECT * FROM users WHERE name = '" + name + "'")
-    # ruleid: python-sql-injection
-    conn.execute("DELETE FROM users WHERE id = {}".format(user_id))
-    query = "UPDATE users SET name = '%s'" % name
-    # ruleid: python-sql-injection
-    cur.execute(query)
-    # ok: python-sql-injection
-    cur.execute("SELECT * FROM users WHERE id = ?", (user_id,))
-    # ok: python-sql-injection
-    cur.execute("SELECT count(*) FROM users")
-    fixed = "SELECT * FROM users WHERE name = ?"
-    # ok: python-sql-injection
-    cur.execute(fixed, (name,))
 
 
 def shell(host: str) -> None:
@@ -50,6 +28,17 @@ def system(path: str) -> None:
     os.system("uptime")
     # ok: python-os-command-injection
     os.popen("date")
+    # ruleid: python-os-command-injection
+    subprocess.getoutput("ls " + path)
+    # ok: python-os-command-injection
+    subprocess.getoutput("ls /tmp")
+
+
+async def shell_async(host: str) -> None:
+    # ruleid: python-os-command-injection
+    await asyncio.create_subprocess_shell(f"ping -c 1 {host}")
+    # ok: python-os-command-injection
+    await asyncio.create_subprocess_shell("uptime")
 
 
 def exec_shell(arg: str) -> None:

@@ -48,12 +48,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     schema = f"rg_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        connection.execute(sa.schema.CreateSchema(schema))
     try:
         yield postgres_schema_url(schema)
     finally:
         with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            connection.execute(sa.schema.DropSchema(schema, cascade=True))
         admin.dispose()
 
 

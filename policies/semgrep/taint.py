@@ -1,0 +1,584 @@
+import asyncio
+import code
+import importlib
+import os
+import pathlib
+import shlex
+import sqlite3
+import subprocess
+import urllib.request
+import uuid
+
+import flask
+import httpx
+import jinja2
+import requests
+import sqlalchemy
+import yaml
+from aiohttp import ClientSession, web
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect as django_redirect
+from django.template import Template as DjangoTemplate
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse as FastFileResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+from flask import (
+    Flask,
+    Markup,
+    escape,
+    make_response,
+    redirect,
+    render_template,
+    render_template_string,
+    request,
+    send_file,
+    send_from_directory,
+    url_for,
+)
+from lxml import etree
+from PIL import ImageMath
+from sqlalchemy import text
+from starlette.requests import Request
+from werkzeug.utils import secure_filename
+
+app = Flask(__name__)
+api = FastAPI()
+routes = web.RouteTableDef()
+BASE = "/srv/files"
+ALLOWED_HOSTS = {"api.example.org"}
+
+
+# ---------------------------------------------------------------- SQL injection
+
+
+def sql_helpers(conn: sqlite3.Connection, user_id: str, name: str) -> None:
+    cur = conn.cursor()
+    # ruleid: python-sql-injection
+    cur.execute(f"SELECT * FROM users WHERE id = {user_id}")
+    # ruleid: python-sql-injection
+    cur.execute("SELECT * FROM users WHERE name = '%s'" % name)
+    # ruleid: python-sql-injection
+    cur.execute("SELECT * FROM users WHERE name = '" + name + "'")
+    # ruleid: python-sql-injection
+    conn.execute("DELETE FROM users WHERE id = {}".format(user_id))
+    query = "UPDATE users SET name = '%s'" % name
+    # ruleid: python-sql-injection
+    cur.execute(query)
+    # ok: python-sql-injection
+    cur.execute("SELECT * FROM users WHERE id = ?", (user_id,))
+    # ok: python-sql-injection
+    cur.execute("SELECT count(*) FROM users")
+    fixed = "SELECT * FROM users WHERE name = ?"
+    # ok: python-sql-injection
+    cur.execute(fixed, (name,))
+    schema = f"bench_{user_id}"
+    # ok: python-sql-injection
+    cur.execute(sqlalchemy.schema.CreateSchema(schema))
+    report = f"""
+        SELECT name
+        FROM users WHERE id = {user_id}
+    """
+    # ruleid: python-sql-injection
+    cur.execute(report)
+    clause = " WHERE name = '" + name + "'"
+    # ruleid: python-sql-injection
+    cur.execute(fixed.replace("?", "") + clause)
+    columns = ", ".join(["?"] * len(name))
+    # ok: python-sql-injection
+    cur.execute("SELECT * FROM users WHERE id IN (%s)" % columns, list(name))
+
+
+@app.route("/users")
+def flask_users():
+    order = request.args.get("order", "name")
+    sql = "SELECT * FROM users"
+    sql += " ORDER BY " + order
+    sql = sql + " LIMIT 10"
+    # ruleid: python-sql-injection
+    connection.cursor().execute(sql, [])
+    page = int(request.args.get("page", "1"))
+    # ok: python-sql-injection
+    connection.cursor().execute("SELECT * FROM users LIMIT 10 OFFSET %s" % page, [])
+    return "ok"
+
+
+def django_search(request):
+    term = request.GET["q"]
+    with connection.cursor() as cursor:
+        # ruleid: python-sql-injection
+        cursor.execute("SELECT * FROM shop_item WHERE name LIKE '%" + term + "%'")
+        # ok: python-sql-injection
+        cursor.execute("SELECT * FROM shop_item WHERE name LIKE %s", ["%" + term + "%"])
+    # ruleid: python-sql-injection
+    Item.objects.raw("SELECT * FROM shop_item WHERE owner = '%s'" % request.user.username)
+    # ok: python-sql-injection
+    Item.objects.raw("SELECT * FROM shop_item WHERE name = %s", [term])
+    # ruleid: python-sql-injection
+    Item.objects.extra(where=["name = '%s'" % term])
+    # ruleid: python-sql-injection
+    Item.objects.annotate(rank=RawSQL("SELECT rank FROM r WHERE q = '" + term + "'", []))
+    return HttpResponse("ok")
+
+
+def django_detail(request, slug):
+    # ruleid: python-sql-injection
+    Item.objects.raw(f"SELECT * FROM shop_item WHERE slug = '{slug}'")
+    return HttpResponse("ok")
+
+
+@api.get("/items")
+def fastapi_items(q: str, limit: int, db=Depends(get_db)):
+    # ruleid: python-sql-injection
+    db.execute(text("SELECT * FROM items WHERE name = '" + q + "'"))
+    # ok: python-sql-injection
+    db.execute(text("SELECT * FROM items WHERE name = :q"), {"q": q})
+    # ok: python-sql-injection
+    db.execute(text("SELECT * FROM items LIMIT %d" % limit))
+    return []
+
+
+@routes.get("/orders/{order_id}")
+async def aiohttp_order(request):
+    order_id = request.match_info["order_id"]
+    async with request.app["pool"].acquire() as conn:
+        # ruleid: python-sql-injection
+        await conn.execute("SELECT * FROM orders WHERE id = " + order_id)
+        # ok: python-sql-injection
+        await conn.execute("SELECT * FROM orders WHERE id = $1", order_id)
+    data = await request.post()
+    # ruleid: python-sql-injection
+    await conn.execute(sqlalchemy.text("DELETE FROM orders WHERE note = '%s'" % data["note"]))
+    return web.Response(text="ok")
+
+
+# ---------------------------------------------------------------- OS command injection
+
+
+@app.route("/run")
+def flask_run():
+    program = request.args["program"]
+    # ruleid: python-command-injection
+    subprocess.run(program)
+    # ruleid: python-command-injection
+    subprocess.check_output([program, "--version"])
+    # ruleid: python-command-injection
+    subprocess.call(["/bin/sh", "-c", "echo " + request.args["msg"]])
+    # ruleid: python-command-injection
+    subprocess.Popen(shlex.split(request.args["cmd"]))
+    # ok: python-command-injection
+    subprocess.run(["ping", "-c", "1", "--", shlex.quote(program)])
+    # ok: python-command-injection
+    subprocess.run(["ls", "-l"])
+    return "ok"
+
+
+def django_ping(request):
+    host = request.POST.get("host")
+    # ruleid: python-command-injection
+    os.execvp(host, [host])
+    # ok: python-command-injection
+    os.execv("/usr/bin/ping", ["/usr/bin/ping", "-c", "1", host])
+    return HttpResponse("ok")
+
+
+@routes.post("/exec")
+async def aiohttp_exec(request):
+    body = await request.json()
+    # ruleid: python-command-injection
+    await asyncio.create_subprocess_exec(body["tool"], "--help")
+    # ruleid: python-command-injection
+    await asyncio.create_subprocess_exec("bash", "-c", body["script"])
+    # ok: python-command-injection
+    await asyncio.create_subprocess_exec("git", "log", "-n", str(int(body["n"])))
+    return web.Response(text="ok")
+
+
+@api.post("/ssh")
+async def fastapi_ssh(command: str, client=Depends(ssh_client)):
+    # ruleid: python-command-injection
+    client.exec_command(command)
+    return {}
+
+
+# ---------------------------------------------------------------- code injection
+
+
+@app.route("/calc")
+def flask_calc():
+    expr = request.args["expr"]
+    # ruleid: python-code-injection
+    ImageMath.eval(expr, a=1)
+    # ruleid: python-code-injection
+    compile(expr, "<calc>", "eval")
+    # ruleid: python-code-injection
+    importlib.import_module("plugins." + request.args["plugin"])
+    # ok: python-code-injection
+    ImageMath.eval("a + b", a=1, b=int(expr))
+    # ok: python-code-injection
+    compile("x = 1", "<static>", "exec")
+    return "ok"
+
+
+@api.post("/console")
+async def fastapi_console(request: Request):
+    source = (await request.body()).decode()
+    # ruleid: python-code-injection
+    code.InteractiveInterpreter().runsource(source)
+    return {}
+
+
+# ---------------------------------------------------------------- template injection
+
+
+@app.route("/page")
+def flask_page():
+    title = request.args["title"]
+    # ruleid: python-flask-ssti
+    render_template_string("<h1>" + title + "</h1>")
+    # ruleid: python-flask-ssti
+    render_template_string("<h1>%s</h1>" % request.form["name"])
+    # ok: python-flask-ssti
+    render_template_string("<h1>{{ title }}</h1>", title=title)
+    # ok: python-flask-ssti
+    return render_template("page.html", title=title)
+
+
+def django_greeting(request):
+    # ruleid: python-flask-ssti
+    template = DjangoTemplate("Hello " + request.GET.get("name", "") + "!")
+    # ok: python-flask-ssti
+    safe = DjangoTemplate("Hello {{ name }}!")
+    return HttpResponse(str(template) + str(safe))
+
+
+@routes.get("/hello/{name}")
+async def aiohttp_hello(request):
+    name = request.match_info["name"]
+    env = jinja2.Environment(autoescape=True)
+    # ruleid: python-flask-ssti
+    env.from_string("Hello " + name)
+    # ruleid: python-flask-ssti
+    jinja2.Template(request.query.get("tpl", ""))
+    # ok: python-flask-ssti
+    env.from_string("Hello {{ name }}").render(name=name)
+    return web.Response(text="ok")
+
+
+@api.get("/render")
+def fastapi_render(template: str):
+    # ruleid: python-flask-ssti
+    return jinja2.Environment().from_string(template).render()
+
+
+# ---------------------------------------------------------------- SSRF
+
+
+@app.route("/fetch")
+def flask_fetch():
+    url = request.args.get("url")
+    # ruleid: python-ssrf-requests
+    r = requests.get(url, timeout=5)
+    # ruleid: python-ssrf-requests
+    httpx.post(f"{url}/hook", json={})
+    # ruleid: python-ssrf-requests
+    requests.request("GET", url)
+    # ok: python-ssrf-requests
+    requests.get("https://api.example.org/search", params={"q": url}, timeout=5)
+    # ok: python-ssrf-requests
+    requests.get("https://api.example.org/users/" + url, timeout=5)
+    # ok: python-ssrf-requests
+    requests.get(f"https://api.example.org/users/{url}", timeout=5)
+    if url in ALLOWED_HOSTS:
+        # ok: python-ssrf-requests
+        requests.get(url, timeout=5)
+    return r.text
+
+
+@app.route("/proxy/<path:target>")
+def flask_proxy(target):
+    # ruleid: python-ssrf-urllib
+    body = urllib.request.urlopen(target).read()
+    # ruleid: python-ssrf-urllib
+    urllib.request.urlopen(urllib.request.Request(request.form["url"]))
+    # ok: python-ssrf-urllib
+    urllib.request.urlopen("https://status.example.org/health")
+    return body
+
+
+def django_preview(request):
+    link = request.POST["link"]
+    session = requests.Session()
+    # ruleid: python-ssrf-requests
+    page = session.get(link, timeout=5)
+    # ok: python-ssrf-requests
+    request.session.get(link)
+    return HttpResponse(page.status_code)
+
+
+@routes.post("/webhook")
+async def aiohttp_webhook(request):
+    form = await request.post()
+    async with ClientSession() as client:
+        # ruleid: python-ssrf-requests
+        async with client.get(form["callback"]) as resp:
+            return web.Response(text=str(resp.status))
+
+
+@api.get("/avatar")
+async def fastapi_avatar(avatar_url: str):
+    async with httpx.AsyncClient() as client:
+        # ruleid: python-ssrf-requests
+        response = await client.get(avatar_url)
+    return response.content
+
+
+def offline_fetch(url):
+    # ok: python-ssrf-requests
+    return requests.get(url, timeout=5)
+
+
+# ---------------------------------------------------------------- path traversal
+
+
+@app.route("/read")
+def flask_read():
+    name = request.args.get("name")
+    # ruleid: python-path-traversal-open
+    with open(name) as fh:
+        data = fh.read()
+    # ok: python-path-traversal-open
+    with open(os.path.basename(name)) as fh:
+        data += fh.read()
+    # ok: python-path-traversal-open
+    with open("/etc/app.conf") as fh:
+        data += fh.read()
+    return data
+
+
+@app.route("/upload", methods=["POST"])
+def flask_upload():
+    upload = request.files["file"]
+    # ruleid: python-path-traversal-open
+    with open("/srv/uploads/" + upload.filename, "wb") as fh:
+        fh.write(upload.read())
+    # ok: python-path-traversal-open
+    with open("/srv/uploads/" + secure_filename(upload.filename), "wb") as fh:
+        fh.write(upload.read())
+    return "ok"
+
+
+@app.route("/download/<path:filename>")
+def flask_download(filename):
+    # ruleid: python-flask-send-file-traversal
+    return send_file(filename)
+
+
+@app.route("/report")
+def flask_report():
+    # ruleid: python-flask-send-file-traversal
+    flask.send_file(request.args["path"], as_attachment=True)
+    # ok: python-flask-send-file-traversal
+    send_file("static/report.pdf")
+    # ok: python-flask-send-file-traversal
+    send_from_directory(BASE, request.args["path"])
+    # ruleid: python-flask-send-file-traversal
+    return send_from_directory(request.args["folder"], "index.html")
+
+
+@app.route("/join")
+def flask_join():
+    # ruleid: python-path-join-request
+    path = os.path.join(BASE, request.args["name"])
+    # ok: python-path-join-request
+    safe = os.path.join(BASE, secure_filename(request.args["name"]))
+    # ok: python-path-join-request
+    fixed = os.path.join(BASE, "index.html")
+    # ok: python-path-traversal-open
+    with open(path) as fh:
+        return fh.read() + safe + fixed
+
+
+def django_download(request, filename):
+    # ruleid: python-path-traversal-open
+    return FileResponse(open(filename, "rb"))
+
+
+def django_delete(request):
+    target = request.GET["file"]
+    # ruleid: python-path-join-request
+    victim = pathlib.Path(BASE) / target
+    # ok: python-path-traversal-open
+    victim.unlink()
+    real = os.path.realpath(target)
+    if real.startswith(BASE):
+        # ok: python-path-traversal-open
+        os.remove(real)
+    return HttpResponse("ok")
+
+
+@routes.get("/static/{name}")
+async def aiohttp_static(request):
+    # ruleid: python-flask-send-file-traversal
+    return web.FileResponse(request.match_info["name"])
+
+
+@api.get("/files/{name}")
+async def fastapi_file(name: str, size: int):
+    # ruleid: python-flask-send-file-traversal
+    return FastFileResponse(name)
+
+
+def offline_read(name):
+    # ok: python-path-traversal-open
+    with open(name) as fh:
+        return fh.read()
+
+
+# ---------------------------------------------------------------- open redirect
+
+
+@app.route("/login")
+def flask_login():
+    target = request.args.get("next", "/")
+    # ok: python-open-redirect
+    redirect(url_for("profile", next=target))
+    # ok: python-open-redirect
+    redirect("/profile/" + target)
+    # ruleid: python-open-redirect
+    return redirect(target)
+
+
+def django_logout(request):
+    next_url = request.GET.get("next")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        # ok: python-open-redirect
+        return HttpResponseRedirect(next_url)
+    # ruleid: python-open-redirect
+    return django_redirect(request.POST["return_to"])
+
+
+@routes.get("/go")
+async def aiohttp_go(request):
+    # ruleid: python-open-redirect
+    raise web.HTTPFound(request.query["to"])
+
+
+@api.get("/out")
+def fastapi_out(url: str):
+    # ruleid: python-open-redirect
+    return RedirectResponse(url)
+
+
+# ---------------------------------------------------------------- header injection
+
+
+@app.route("/lang")
+def flask_lang():
+    response = make_response("ok")
+    # ruleid: python-header-injection
+    response.headers["Content-Language"] = request.args["lang"]
+    # ok: python-header-injection
+    response.headers["Content-Language"] = "en"
+    return response
+
+
+def django_filename(request):
+    response = HttpResponse("data")
+    # ruleid: python-header-injection
+    response["Content-Disposition"] = "attachment; filename=" + request.GET["name"]
+    # ok: python-header-injection
+    response["Content-Disposition"] = "attachment; filename=report.csv"
+    return response
+
+
+# ---------------------------------------------------------------- reflected XSS and markup
+
+
+@app.route("/hello")
+def flask_hello():
+    name = request.args.get("name", "")
+    # ruleid: python-markup-request-data
+    greeting = Markup("<b>Hello " + name + "</b>")
+    # ok: python-markup-request-data
+    escaped = Markup("<b>Hello %s</b>") % escape(name)
+    # ok: python-markup-request-data
+    static = Markup("<b>Hello</b>")
+    return greeting + escaped + static
+
+
+@app.route("/echo")
+def flask_echo():
+    word = request.args.get("word", "")
+    if word == "json":
+        # ok: python-reflected-xss
+        return {"word": word}
+    if word == "escaped":
+        # ok: python-reflected-xss
+        return "<p>" + escape(word) + "</p>"
+    # ruleid: python-reflected-xss
+    return "<p>You searched for " + word + "</p>"
+
+
+def django_echo(request):
+    query = request.GET.get("q", "")
+    if not query:
+        # ok: python-reflected-xss
+        return HttpResponse(query, content_type="text/plain")
+    # ruleid: python-markup-request-data
+    mark_safe("<i>" + query + "</i>")
+    # ruleid: python-reflected-xss
+    return HttpResponse("<h1>Results for %s</h1>" % query)
+
+
+@api.get("/greet")
+def fastapi_greet(name: str):
+    # ruleid: python-reflected-xss
+    return HTMLResponse(f"<h1>Hello {name}</h1>")
+
+
+@routes.get("/echo")
+async def aiohttp_echo(request):
+    # ruleid: python-reflected-xss
+    return web.Response(text="<p>" + request.query["q"] + "</p>", content_type="text/html")
+
+
+# ---------------------------------------------------------------- XXE
+
+
+@app.route("/import", methods=["POST"])
+def flask_import():
+    # ruleid: python-xxe-untrusted
+    doc = etree.fromstring(request.data)
+    # ok: python-xxe-untrusted
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    safe = etree.fromstring(request.data, parser)
+    # ok: python-xxe-untrusted
+    static = etree.fromstring(b"<a/>")
+    return str(doc) + str(safe) + str(static)
+
+
+def django_import(request):
+    # ruleid: python-xxe-untrusted
+    tree = etree.parse(request.FILES["xml"])
+    return HttpResponse(tree.getroot().tag)
+
+
+# ---------------------------------------------------------------- typed handler parameters
+
+
+@api.get("/typed/{item_id}")
+def fastapi_typed(item_id: uuid.UUID, count: int, flag: bool = False):
+    # ok: python-sql-injection
+    connection.cursor().execute("SELECT * FROM t WHERE id = '%s'" % item_id, [])
+    # ok: python-path-traversal-open
+    open(str(count))
+    return {}
+
+
+def not_a_view(cfg):
+    # ok: python-path-traversal-open
+    return open(cfg["path"]).read() + yaml.safe_dump({})
