@@ -473,28 +473,6 @@ def fastapi_out(url: str):
     return RedirectResponse(url)
 
 
-# ---------------------------------------------------------------- header injection
-
-
-@app.route("/lang")
-def flask_lang():
-    response = make_response("ok")
-    # ruleid: python-header-injection
-    response.headers["Content-Language"] = request.args["lang"]
-    # ok: python-header-injection
-    response.headers["Content-Language"] = "en"
-    return response
-
-
-def django_filename(request):
-    response = HttpResponse("data")
-    # ruleid: python-header-injection
-    response["Content-Disposition"] = "attachment; filename=" + request.GET["name"]
-    # ok: python-header-injection
-    response["Content-Disposition"] = "attachment; filename=report.csv"
-    return response
-
-
 # ---------------------------------------------------------------- reflected XSS and markup
 
 
