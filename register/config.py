@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # Behind HTTPS (a TLS-terminating proxy) set GATE_SECURE_COOKIES=true: the session cookie
     # then carries `Secure` and is never sent over plain HTTP.
     secure_cookies: bool = False
+    # Uploaded run times are the CI runner's claim: refuse those further in the future than
+    # this clock skew, or older than this many days (a late spool replay fits comfortably).
+    max_clock_skew_seconds: int = Field(default=300, ge=0, le=86_400)
+    max_run_age_days: int = Field(default=365, ge=1, le=36_500)
 
 
 def load_settings(*, database_url: str | None = None) -> Settings:

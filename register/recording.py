@@ -9,7 +9,9 @@ Semantics (also in the README):
 - a `full` run auto-fixes the project's open or accepted entries last seen on the same branch
   before this run (fixed at = the run's start); `diff` and `partial` runs never fix anything;
 - the run's `run_id` is unique: recording it again changes nothing.
-The run time is the verdict's `started_at`. Concurrent writers of one project are serialised:
+The run time is the verdict's `started_at`; for a run received over the API (`received_at`)
+it is never later than its receipt, so a verdict dated in the future cannot fix entries that
+later runs would then fail to reopen. Concurrent writers of one project are serialised:
 SQLite by `BEGIN IMMEDIATE`, PostgreSQL by a lock on the project's row.
 """
 
@@ -153,14 +155,17 @@ def record_findings(
     project: str | None = None,
     actor: str = "gate",
     may_hold_nul: bool = True,
+    received_at: datetime | None = None,
 ) -> RecordResult:
     """Record a run whose findings arrive one by one (a streamed verdict file).
 
     `header` gives every field of the verdict but its findings (those it holds are ignored).
     Findings are consumed once, staged in bulk and merged by one upsert statement, so memory
     does not grow with their number. `may_hold_nul=False` (the file holds no `\\u0000`)
-    skips the per-row NUL check.
+    skips the per-row NUL check. `received_at` (uploads) caps the run's times at its receipt.
     """
+    if received_at is not None:
+        header = no_later_than(header, received_at)
     name = project or header.project
     if not name:
         raise RegisterInputError(f"run {header.run_id}: the verdict names no project (--project)")
@@ -202,6 +207,17 @@ def record_findings(
     trends.snapshot(connection, project_id=project_id, at=at)
     trends.refresh_owners(connection, project_id=project_id, at=at)
     return result
+
+
+def no_later_than(verdict: Verdict, moment: datetime) -> Verdict:
+    """`verdict` with its start and finish times capped at `moment`."""
+    cap = _aware(moment)
+    started, finished = _aware(verdict.started_at), _aware(verdict.finished_at)
+    if started <= cap and finished <= cap:
+        return verdict
+    return verdict.model_copy(
+        update={"started_at": min(started, cap), "finished_at": min(finished, cap)}
+    )
 
 
 def _lock_project(connection: Connection, name: str, context: RiskContext) -> int:

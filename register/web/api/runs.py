@@ -10,11 +10,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from register import queries
+from register.config import Settings
 from register.errors import RegisterInputError
-from register.models import ScanRunPublic
+from register.models import ScanRunPublic, utc_now
 from register.recording import RecordResult, record_findings
 from register.verdict_stream import VerdictFileError, read_verdict_file
 from register.web.deps import ApiViewer, SessionDep, SettingsDep, Uploader
+from register.web.run_times import check_run_times
 from register.web.schemas import RunRecorded, Text, verdict_request_body
 from register.web.upload_spool import spool_bounded, spool_file
 from register.web.validation import refuse_unstorable_file
@@ -46,7 +48,8 @@ async def post_run(
                 request.stream(), encoding=encoding, limit=settings.max_upload_bytes, into=handle
             )
         result = await run_in_threadpool(
-            record_uploaded_file, session, path, project=project, actor=who.actor
+            record_uploaded_file, session, path, project=project, actor=who.actor,
+            settings=settings,
         )
     finally:
         path.unlink(missing_ok=True)
@@ -56,16 +59,21 @@ async def post_run(
 
 
 def record_uploaded_file(
-    session: Session, path: Path, *, project: str | None, actor: str
+    session: Session, path: Path, *, project: str | None, actor: str, settings: Settings
 ) -> RecordResult:
-    """Read, check and record a spooled verdict (422 with one line when it is not one)."""
+    """Read, check and record a spooled verdict (422 with one line when it is not one).
+
+    The run's times must lie near the register's clock and are capped at its receipt.
+    """
+    received_at = utc_now()
     try:
         verdict = read_verdict_file(path)
+        check_run_times(verdict.header, now=received_at, settings=settings)
         if verdict.may_hold_nul:
             refuse_unstorable_file(verdict)
         return record_findings(
             session, verdict.header, verdict.findings(), project=project, actor=actor,
-            may_hold_nul=False,
+            may_hold_nul=False, received_at=received_at,
         )
     except VerdictFileError as exc:
         raise RegisterInputError(exc.request_message()) from exc

@@ -197,8 +197,8 @@ def test_refused_triage_shows_the_reason_on_the_page(
 
 
 def test_mttp_page_has_a_chart_and_numbers(seeded: TestClient, tokens: dict[str, str]) -> None:
-    later = verdict([], run_id="fixed-all").model_copy(
-        update={"started_at": verdict([], run_id="x").started_at + timedelta(days=3)})
+    at = verdict([], run_id="x").started_at + timedelta(days=3)
+    later = verdict([], run_id="fixed-all").model_copy(update={"started_at": at, "finished_at": at})
     post_verdict(seeded, later, tokens["uploader"])
     log_in(seeded, tokens["viewer"])
 
