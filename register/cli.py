@@ -36,6 +36,7 @@ from register.errors import EntryNotFoundError, RegisterInputError
 from register.evidence import evidence_fields
 from register.filters import EntryFilter
 from register.models import RiskEntry, RiskEntryPublic
+from register.project_cli import project_group
 from register.recording import record_verdict_in
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.verdict_stream import read_verdict_file
@@ -468,3 +469,4 @@ def report(html_file: Path, project: str | None, database: str | None) -> None:
 
 
 register_group.add_command(token_group)
+register_group.add_command(project_group)

@@ -86,6 +86,8 @@ class Project(SQLModel, table=True):
     currency: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # 0009: the register's full risk context (RiskContext as JSON); NULL on older rows.
+    context: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class ScanRun(SQLModel, table=True):
@@ -239,6 +241,8 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 0009: the projects an uploader token may post runs for; NULL means any project.
+    projects: list[str] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class RiskEntryPublic(SQLModel):

@@ -9,6 +9,8 @@ Semantics (also in the README):
 - a `full` run auto-fixes the project's open or accepted entries last seen on the same branch
   before this run (fixed at = the run's start); `diff` and `partial` runs never fix anything;
 - the run's `run_id` is unique: recording it again changes nothing.
+The project's settings (SLA days, criticality, acceptance limit, money) come from the verdict's
+context when recording straight into the database, and from the register for an upload.
 The run time is the verdict's `started_at`; for a run received over the API (`received_at`)
 it is never later than its receipt, so a verdict dated in the future cannot fix entries that
 later runs would then fail to reopen. Concurrent writers of one project are serialised:
@@ -48,6 +50,7 @@ from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
 from register.identity import EditMatcher
 from register.models import EntryStatus, EventKind, Project, RiskEntry, RiskEvent, ScanRun, utc_now
+from register.project_settings import SETTING_COLUMNS, column_values, context_of
 from register.scoring import (
     AnnualLoss,
     RiskScore,
@@ -156,6 +159,7 @@ def record_findings(
     actor: str = "gate",
     may_hold_nul: bool = True,
     received_at: datetime | None = None,
+    adopt_context: bool = True,
 ) -> RecordResult:
     """Record a run whose findings arrive one by one (a streamed verdict file).
 
@@ -163,6 +167,8 @@ def record_findings(
     Findings are consumed once, staged in bulk and merged by one upsert statement, so memory
     does not grow with their number. `may_hold_nul=False` (the file holds no `\\u0000`)
     skips the per-row NUL check. `received_at` (uploads) caps the run's times at its receipt.
+    `adopt_context=False` (uploads) scores with the project's stored settings and leaves them
+    as they are; otherwise the verdict's context becomes the project's settings.
     """
     if received_at is not None:
         header = no_later_than(header, received_at)
@@ -170,7 +176,9 @@ def record_findings(
     if not name:
         raise RegisterInputError(f"run {header.run_id}: the verdict names no project (--project)")
     connection = session.connection()
-    project_id = _lock_project(connection, name, header.context)
+    project_id, context = _lock_project(connection, name, header.context, adopt=adopt_context)
+    if context != header.context:
+        header = header.model_copy(update={"context": context})
     if not _insert_run(connection, header, project_id=project_id, actor=actor):
         return RecordResult(run_id=header.run_id, project=name, already_recorded=True)
     expire_acceptances(session, now=utc_now(), project_id=project_id)
@@ -220,26 +228,28 @@ def no_later_than(verdict: Verdict, moment: datetime) -> Verdict:
     )
 
 
-def _lock_project(connection: Connection, name: str, context: RiskContext) -> int:
-    """Create the project if needed and hold its row lock until commit (PostgreSQL)."""
-    values = {
-        "name": name,
-        "business_criticality": context.business_criticality.value,
-        "data_classification": context.data_classification.value,
-        "default_owner": context.default_owner,
-        "acceptance_max_days": context.acceptance_max_days,
-        "sla_days": {str(k): v for k, v in context.sla_days.items()},
-        "currency": context.money.currency if context.money else None,
-        "created_at": utc_now(),
-        "updated_at": utc_now(),
-    }
-    insert = _insert(connection)(PROJECT).values(values)
+def _lock_project(
+    connection: Connection, name: str, context: RiskContext, *, adopt: bool
+) -> tuple[int, RiskContext]:
+    """Create the project if needed and hold its row lock until commit (PostgreSQL).
+
+    The project's id and the context to score with: `context`, stored as the project's
+    settings, when `adopt`; otherwise the register's stored settings (the defaults for a
+    project this run creates), left unchanged.
+    """
+    values = column_values(context if adopt else RiskContext())
+    stamps = {"created_at": utc_now(), "updated_at": utc_now()}
+    insert = _insert(connection)(PROJECT).values({"name": name, **values, **stamps})
     connection.execute(insert.on_conflict_do_nothing(index_elements=["name"]))
-    select = sa.select(PROJECT.c.id).where(PROJECT.c.name == name).with_for_update()
-    project_id = int(connection.execute(select).scalar_one())
-    update = {k: v for k, v in values.items() if k not in ("name", "created_at")}
+    columns = [PROJECT.c.id, *(PROJECT.c[key] for key in SETTING_COLUMNS)]
+    select = sa.select(*columns).where(PROJECT.c.name == name).with_for_update()
+    row = connection.execute(select).one()._mapping
+    project_id = int(row["id"])
+    if not adopt:
+        return project_id, context_of(dict(row))
+    update = {**values, "updated_at": stamps["updated_at"]}
     connection.execute(sa.update(PROJECT).where(PROJECT.c.id == project_id).values(update))
-    return project_id
+    return project_id, context
 
 
 def _insert_run(connection: Connection, verdict: Verdict, *, project_id: int, actor: str) -> bool:

@@ -58,14 +58,18 @@ def token_group() -> None:
 @token_group.command("create")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--name", required=True, help="Who or what holds the token (shown in the log).")
+@click.option("--project", "projects", multiple=True,
+              help="Uploader tokens: a project it may post runs for (repeat; default: any).")
 @database_option
 @handle_errors
-def token_create(role: str, name: str, database: str | None) -> None:
+def token_create(role: str, name: str, projects: tuple[str, ...], database: str | None) -> None:
     """Create a token and print its secret once."""
     engine = open_register(load_settings(database_url=database).database_url)
     try:
         with session_scope(engine) as session:
-            row, secret = create_token(session, name=name, role=Role(role))
+            row, secret = create_token(
+                session, name=name, role=Role(role), projects=projects or None
+            )
             token_id = row.id
     finally:
         engine.dispose()
@@ -85,7 +89,9 @@ def token_list(database: str | None) -> None:
             for row in list_tokens(session):
                 state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
                 used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
-                click.echo(f"{row.id}\t{row.role}\t{row.name}\t{state}\tlast used {used}")
+                scope = ",".join(row.projects) if row.projects is not None else "any project"
+                click.echo(f"{row.id}\t{row.role}\t{row.name}\t{state}\tlast used {used}"
+                           f"\t{scope}")
     finally:
         engine.dispose()
 

@@ -31,11 +31,20 @@ class Principal:
     token_id: int
     name: str
     role: Role
+    projects: frozenset[str] | None = None  # an uploader's scope; None: any project
 
     @property
     def actor(self) -> str:
         """How this principal appears in the event log."""
         return self.name
+
+    def check_project(self, project: str) -> None:
+        """403 unless this principal may post runs for (and read decisions of) `project`."""
+        if self.projects is not None and project not in self.projects:
+            allowed = ", ".join(sorted(self.projects))
+            raise HTTPException(
+                403, f"token {self.name!r} is scoped to project(s) {allowed}, not {project!r}"
+            )
 
 
 def get_settings(request: Request) -> Settings:
@@ -57,7 +66,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def _principal(row: ApiToken) -> Principal:
     assert row.id is not None  # noqa: S101 - rows read from the database have ids
-    return Principal(token_id=row.id, name=row.name, role=Role(row.role))
+    scope = None if row.projects is None else frozenset(row.projects)
+    return Principal(token_id=row.id, name=row.name, role=Role(row.role), projects=scope)
 
 
 def bearer_principal(request: Request, session: SessionDep) -> Principal:

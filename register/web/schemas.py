@@ -140,6 +140,8 @@ class TokenCreate(_Request):
 
     name: Text = Field(min_length=1, max_length=NAME_LIMIT)
     role: Role
+    # Uploader tokens only: the projects it may post runs for (omitted: any project).
+    projects: list[Text] | None = Field(default=None, min_length=1, max_length=100)
 
 
 class TokenPublic(BaseModel):
@@ -151,6 +153,7 @@ class TokenPublic(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    projects: list[str] | None = None
 
 
 class TokenCreated(TokenPublic):

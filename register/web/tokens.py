@@ -6,7 +6,7 @@ minute so that reads do not turn into a write per request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -18,12 +18,24 @@ from register.web.auth import generate_token, hash_token
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
-def create_token(session: Session, *, name: str, role: Role) -> tuple[ApiToken, str]:
-    """Store a new token of `role`; return the row and the secret (shown once, never stored)."""
+def create_token(
+    session: Session, *, name: str, role: Role, projects: Iterable[str] | None = None
+) -> tuple[ApiToken, str]:
+    """Store a new token of `role`; return the row and the secret (shown once, never stored).
+
+    `projects` scopes an uploader token to those projects (None: any project).
+    """
     if not name.strip():
         raise RegisterInputError("a token needs a non-empty --name")
+    scope = None if projects is None else sorted({p.strip() for p in projects if p.strip()})
+    if scope is not None and role is not Role.UPLOADER:
+        raise RegisterInputError("only uploader tokens are scoped to projects (--project)")
+    if scope is not None and (not scope or any(len(p) > 200 for p in scope)):
+        raise RegisterInputError("a project scope names 1 or more projects of 1-200 characters")
     secret = generate_token()
-    row = ApiToken(name=name.strip(), role=role.value, token_hash=hash_token(secret))
+    row = ApiToken(
+        name=name.strip(), role=role.value, token_hash=hash_token(secret), projects=scope
+    )
     session.add(row)
     session.flush()
     return row, secret

@@ -15,7 +15,7 @@ from register.errors import RegisterInputError
 from register.models import ScanRunPublic, utc_now
 from register.recording import RecordResult, record_findings
 from register.verdict_stream import VerdictFileError, read_verdict_file
-from register.web.deps import ApiViewer, SessionDep, SettingsDep, Uploader
+from register.web.deps import ApiViewer, Principal, SessionDep, SettingsDep, Uploader
 from register.web.run_times import check_run_times
 from register.web.schemas import RunRecorded, Text, verdict_request_body
 from register.web.upload_spool import spool_bounded, spool_file
@@ -39,7 +39,10 @@ async def post_run(
 
     The body may be gzip-compressed (`Content-Encoding: gzip`); it is spooled to a temporary
     file under `GATE_MAX_UPLOAD_BYTES` and recorded from there one finding at a time.
+    A token scoped to projects may post runs for those only (403).
     """
+    if project is not None:
+        who.check_project(project)
     handle, path = spool_file()
     try:
         with handle:
@@ -48,8 +51,7 @@ async def post_run(
                 request.stream(), encoding=encoding, limit=settings.max_upload_bytes, into=handle
             )
         result = await run_in_threadpool(
-            record_uploaded_file, session, path, project=project, actor=who.actor,
-            settings=settings,
+            record_uploaded_file, session, path, project=project, who=who, settings=settings,
         )
     finally:
         path.unlink(missing_ok=True)
@@ -59,21 +61,25 @@ async def post_run(
 
 
 def record_uploaded_file(
-    session: Session, path: Path, *, project: str | None, actor: str, settings: Settings
+    session: Session, path: Path, *, project: str | None, who: Principal, settings: Settings
 ) -> RecordResult:
     """Read, check and record a spooled verdict (422 with one line when it is not one).
 
-    The run's times must lie near the register's clock and are capped at its receipt.
+    The run's times must lie near the register's clock and are capped at its receipt; the
+    project's settings are the register's, whatever the verdict's context says.
     """
     received_at = utc_now()
     try:
         verdict = read_verdict_file(path)
+        name = project or verdict.header.project
+        if name:
+            who.check_project(name)
         check_run_times(verdict.header, now=received_at, settings=settings)
         if verdict.may_hold_nul:
             refuse_unstorable_file(verdict)
         return record_findings(
-            session, verdict.header, verdict.findings(), project=project, actor=actor,
-            may_hold_nul=False, received_at=received_at,
+            session, verdict.header, verdict.findings(), project=project, actor=who.actor,
+            may_hold_nul=False, received_at=received_at, adopt_context=False,
         )
     except VerdictFileError as exc:
         raise RegisterInputError(exc.request_message()) from exc

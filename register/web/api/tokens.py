@@ -20,7 +20,7 @@ def get_tokens(session: SessionDep, _: ApiAdmin) -> list[TokenPublic]:
 @router.post("", response_model=TokenCreated, status_code=201)
 def post_token(body: TokenCreate, session: SessionDep, _: ApiAdmin) -> TokenCreated:
     """Create a token; its secret is in this response only."""
-    row, secret = create_token(session, name=body.name, role=body.role)
+    row, secret = create_token(session, name=body.name, role=body.role, projects=body.projects)
     return TokenCreated.model_validate({**row.model_dump(), "token": secret})
 
 
