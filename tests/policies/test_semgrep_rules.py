@@ -49,7 +49,9 @@ def test_the_pack_has_enough_rules_with_unique_ids() -> None:
 @pytest.mark.parametrize(("file", "rule"), RULES, ids=[rule["id"] for _, rule in RULES])
 def test_rule_is_documented(file: Path, rule: dict[str, Any]) -> None:
     assert RULE_ID.match(rule["id"]), "rule ids are short kebab-case"
-    assert rule["languages"] == ["python"]
+    if rule["languages"] != ["python"]:
+        assert rule["languages"] == ["regex"], "template rules read text"
+        assert rule["paths"]["include"], "text rules say which files they read"
     assert rule["severity"] in SEVERITIES
     assert len(rule["message"].strip()) > 20
     metadata = rule["metadata"]
@@ -63,8 +65,11 @@ def test_rule_is_documented(file: Path, rule: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("file", "rule"), RULES, ids=[rule["id"] for _, rule in RULES])
 def test_rule_has_positive_and_negative_test_cases(file: Path, rule: dict[str, Any]) -> None:
-    cases = file.with_suffix(".py").read_text(encoding="utf-8")
-    annotations = re.findall(r"#\s*(ruleid|ok):\s*([\w.,\s-]+?)\s*$", cases, re.MULTILINE)
+    target = next(p for p in sorted(file.parent.glob(f"{file.stem}.*")) if p.suffix != ".yml")
+    cases = target.read_text(encoding="utf-8")
+    annotations = re.findall(
+        r"(?:#|<!--)\s*(ruleid|ok):\s*([\w.,\s-]+?)\s*(?:-->)?\s*$", cases, re.MULTILINE
+    )
     kinds = {kind for kind, ids in annotations if rule["id"] in re.split(r"[,\s]+", ids)}
     assert kinds == {"ruleid", "ok"}
 
