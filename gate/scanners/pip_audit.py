@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import json
+import os
 import re
 import sys
 import tempfile
@@ -103,7 +104,31 @@ def find_manifests(target: ScanTarget) -> list[Manifest]:
     for name in PROJECT_FILES:
         if (root / name).is_file():
             return [Manifest(path=root, display=name, is_project=True)]
-    raise ScannerError(NAME, f"nothing to audit in {root} (no requirements*.txt or pyproject.toml)")
+    raise ScannerError(NAME, f"nothing to audit in {root} (no requirements*.txt or pyproject.toml)"
+                       f"{_nested_hint(root)}")
+
+
+_SKIPPED_DIRS = frozenset(
+    {".git", ".venv", "venv", "node_modules", ".tox", ".nox", "site-packages", "__pycache__"}
+)
+
+
+def _nested_hint(root: Path, *, limit: int = 3) -> str:
+    """`; found below it: a/requirements.txt, ...; name ... with -r` (environments skipped)."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        base = Path(folder).relative_to(root)
+        found += [
+            (base / name).as_posix() for name in sorted(files)
+            if name in PROJECT_FILES or re.fullmatch(r"requirements.*\.txt", name)
+        ]
+        if len(found) >= limit:
+            found = found[:limit]
+            break
+    if not found:
+        return "; name the files to audit with -r"
+    return f"; found below it: {', '.join(found)}; name the files to audit with -r"
 
 
 def is_wanted(manifest: Manifest, target: ScanTarget) -> bool:

@@ -188,6 +188,17 @@ def test_nothing_to_audit_fails_closed(tmp_path: Path) -> None:
         PipAuditScanner().run(ScanTarget(root=tmp_path))
 
 
+def test_nothing_at_the_top_names_manifests_below_and_the_r_option(tmp_path: Path) -> None:
+    (tmp_path / "services" / "api").mkdir(parents=True)
+    (tmp_path / "services" / "api" / "requirements-prod.txt").write_text("click==8.1.7\n")
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "requirements.txt").write_text("x==1\n")
+    with pytest.raises(ScannerError) as caught:
+        PipAuditScanner().run(ScanTarget(root=tmp_path))
+    assert str(caught.value).endswith(
+        "; found below it: services/api/requirements-prod.txt; name the files to audit with -r")
+
+
 def test_a_missing_explicit_requirements_file_is_a_config_error(tmp_path: Path) -> None:
     target = ScanTarget(root=tmp_path, requirements=(Path("nope.txt"),))
     with pytest.raises(ConfigError, match=r"requirements file not found: .*nope\.txt"):
