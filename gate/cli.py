@@ -1,16 +1,21 @@
 """The `gate` command line: parse options, build a config, call the core, print, exit.
 
 Exit codes: 0 pass (warnings allowed), 1 blocked by policy, 2 scanner or runtime failure,
-3 invalid policy or configuration. `register`, `db` and `serve` load lazily so that a plain
-`gate scan` never imports the register or the web stack.
+3 invalid policy or configuration, including usage errors. Every path ends in one line on
+stderr: the group's `main` maps usage errors to 3 and any unexpected exception to 2 (the
+traceback only with `--debug` or `GATE_DEBUG=1`). `register`, `db` and `serve` load lazily so
+that a plain `gate scan` never imports the register or the web stack.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import math
+import os
 import sys
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +26,12 @@ from gate.config import GateConfig
 from gate.errors import GateError
 
 F = TypeVar("F", bound=Callable[..., Any])
+USAGE_EXIT = 3
+RUNTIME_EXIT = 2
+INTERRUPTED_EXIT = 130
+MAX_TIMEOUT = 86_400
+DEBUG_FLAG = "--debug"
+_DEBUG = {"on": False}  # set by the group's --debug option for this invocation
 
 LAZY_COMMANDS = {
     "advisories": "gate.advisories.cli:advisories_group",
@@ -44,6 +55,68 @@ class LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None,
+        complete_var: str | None = None, standalone_mode: bool = True, **extra: Any,
+    ) -> Any:
+        """Run the CLI; every failure ends in one line and its documented exit code."""
+        _DEBUG["on"] = False
+        run = functools.partial(super().main, args, prog_name, complete_var,
+                                standalone_mode=False, **extra)
+        if not standalone_mode:
+            return run()
+        try:
+            code: Any = run()
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "gate"
+            click.echo(f"{command}: error: {exc.format_message().rstrip('.')} "
+                       f"(see '{command} --help')",
+                       err=True)
+            sys.exit(USAGE_EXIT)
+        except click.ClickException as exc:  # e.g. a file click itself could not open
+            click.echo(f"gate: error: {exc.format_message()}", err=True)
+            sys.exit(USAGE_EXIT)
+        except click.Abort:
+            click.echo("gate: interrupted", err=True)
+            sys.exit(INTERRUPTED_EXIT)
+        except GateError as exc:
+            click.echo(f"gate: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - the last resort: one line, fail closed
+            _report_unexpected(exc)
+            sys.exit(RUNTIME_EXIT)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report_unexpected(exc: BaseException) -> None:
+    if _debug():
+        traceback.print_exception(exc)
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    click.echo(f"gate: internal error: {detail} (run with --debug for the traceback)", err=True)
+
+
+def _debug() -> bool:
+    return _DEBUG["on"] or os.environ.get("GATE_DEBUG", "") not in ("", "0")
+
+
+def _enable_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    del ctx, param
+    _DEBUG["on"] = _DEBUG["on"] or value
+
+
+def positive_seconds(
+    ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    """A timeout: a finite number of seconds above 0, at most a day (else a usage error)."""
+    del ctx
+    if value is not None and not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise click.BadParameter(
+            f"{value:g} is not a number of seconds above 0 and at most {MAX_TIMEOUT}",
+            param=param,
+        )
+    return value
+
 
 def handle_errors(func: F) -> F:
     """Turn a `GateError` into one line on stderr and its exit code."""
@@ -61,6 +134,8 @@ def handle_errors(func: F) -> F:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="riskgate")
+@click.option(DEBUG_FLAG, is_flag=True, expose_value=False, is_eager=True, callback=_enable_debug,
+              help="Show the traceback of a crash.")
 def cli() -> None:
     """riskgate: a CI security gate and risk register."""
 
@@ -90,7 +165,8 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
 @click.option("--semgrep-config", "semgrep_configs", multiple=True,
               help="Extra semgrep config(s) besides riskgate's rules.")
 @click.option("--baseline", "baseline_ref", help="Block only findings new since this git ref.")
-@click.option("--timeout", type=float, help="Per-scanner timeout in seconds.")
+@click.option("--timeout", type=float, callback=positive_seconds,
+              help="Per-scanner timeout in seconds (above 0, at most a day).")
 @click.option("--project", help="Project name for the register (default: directory name).")
 @click.option("--commit", help="Commit being scanned (default: $GITHUB_SHA or git HEAD).")
 @click.option("--branch", help="Branch being scanned (default: the CI's or git's branch); "

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
 
@@ -48,6 +48,21 @@ class FindingKind(StrEnum):
 
     DEPENDENCY = "dependency"
     CODE = "code"
+
+
+EARLIEST_RUN_YEAR = 1970
+LATEST_RUN_YEAR = 2999
+
+
+def _plausible_time(value: datetime) -> datetime:
+    """A run time date arithmetic can work with (a year-9999 time overflows every SLA)."""
+    if not EARLIEST_RUN_YEAR <= value.year <= LATEST_RUN_YEAR:
+        raise ValueError(f"a run time must lie between the years {EARLIEST_RUN_YEAR} and "
+                         f"{LATEST_RUN_YEAR}, not {value.year}")
+    return value
+
+
+RunTime = Annotated[datetime, AfterValidator(_plausible_time)]
 
 
 class _Frozen(BaseModel):
@@ -409,8 +424,8 @@ class Verdict(_Frozen):
     policy_name: str | None = None
     policy_digest: str | None = None
     policy_source: str | None = None  # the policy file applied, or bundled:<name>
-    started_at: datetime = Field(default_factory=_utc_now)
-    finished_at: datetime = Field(default_factory=_utc_now)
+    started_at: RunTime = Field(default_factory=_utc_now)
+    finished_at: RunTime = Field(default_factory=_utc_now)
 
     def count_by_action(self) -> dict[str, int]:
         """Number of findings per action, every action present."""

@@ -204,6 +204,9 @@ def run_scanner(
     began = time.monotonic()
     try:
         output = SCANNERS[name]().run(target)
+    except ConfigError as exc:  # bad configuration is exit 3 whatever fail_open says
+        sink.finished(name, summary=f"FAILED: {exc}")
+        raise
     except GateError as exc:
         sink.finished(name, summary=f"FAILED: {exc}")
         run = ScannerRun(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.models import TriageDecision, Verdict
-from gate.spool import spool_verdict
+from gate.spool import spool_verdict, spooled_where
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +51,8 @@ def record_verdict(
             reason=reason,
         )
         return RecordOutcome(
-            recorded=False, spooled_to=path, message=f"not recorded ({reason}); spooled to {path}"
+            recorded=False, spooled_to=path,
+            message=f"not recorded ({reason}); spooled to {spooled_where(path, spool_dir)}",
         )
     return RecordOutcome(recorded=True, message=result.summary())
 

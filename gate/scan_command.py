@@ -20,7 +20,7 @@ from gate.pipeline import run_gate
 from gate.progress import LineProgress, LiveProgress, ProgressSink
 from gate.report import render
 from gate.report.text import render_text
-from gate.spool import spool_verdict
+from gate.spool import SpoolError, spool_verdict, spooled_where
 
 FILE_OPTIONS = {
     "json_out": "json",
@@ -95,7 +95,22 @@ def send_to_register(verdict: Verdict, options: dict[str, Any]) -> int:
     An unreachable database or service spools the run and changes nothing; a service that
     refuses the upload (bad token, rejected body) spools it too, and the refusal's exit code
     is used when the verdict itself passed, so a misconfigured pipeline does not stay green.
+    When even the spool cannot take the run (a full disk), it says where the verdict still is.
     """
+    try:
+        return _send(verdict, options)
+    except SpoolError as exc:
+        json_out = options.get("json_out")
+        if json_out and str(json_out) != "-":
+            kept = f"the verdict is kept in {json_out} (later: gate register record {json_out})"
+            click.echo(f"gate: register: error: {exc}; {kept}", err=True)
+        else:
+            click.echo(f"gate: register: error: {exc}; the verdict follows as JSON", err=True)
+            click.echo(verdict.model_dump_json(), err=True)
+        return exc.exit_code
+
+
+def _send(verdict: Verdict, options: dict[str, Any]) -> int:
     spool_dir = Path(os.environ.get("GATE_SPOOL_DIR", DEFAULT_SPOOL_DIR))
     if options.get("record"):
         from gate.recording_sink import record_verdict
@@ -114,7 +129,8 @@ def send_to_register(verdict: Verdict, options: dict[str, Any]) -> int:
             verdict, spool_dir=spool_dir, destination=runs_endpoint(url), kind="upload",
             reason=str(exc),
         )
-        click.echo(f"gate: upload: error: {exc}; spooled to {path}", err=True)
+        click.echo(f"gate: upload: error: {exc}; spooled to {spooled_where(path, spool_dir)}",
+                   err=True)
         return exc.exit_code
     click.echo(f"gate: upload: {uploaded.message}", err=True)
     return 0

@@ -3,6 +3,11 @@
 Each spooled run is one JSON file `<run_id>.json`, written atomically (temp file + rename):
 `{"spool_version": 1, "kind": "database"|"upload", "destination": ..., "reason": ...,
 "spooled_at": ..., "verdict": {...}}`. Secrets (passwords, tokens) are never written.
+
+No run is lost to a full or unwritable spool directory: the run goes to a fallback
+directory under the system's temporary directory, and when that fails too `SpoolError` says
+so. A damaged spool file (truncated, not a verdict) never blocks the others: replay moves it to
+`damaged/` beside them and goes on.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +23,33 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gate.errors import ConfigError
+from gate.errors import ConfigError, GateError
 from gate.models import Verdict
+from gate.safe_input import max_import_bytes, read_regular_file
 
 SPOOL_VERSION = 1
+DAMAGED_DIR = "damaged"
+
+
+class SpoolError(GateError):
+    """Neither the spool directory nor the fallback could take a run (runtime failure)."""
+
+    exit_code = 2
+
+
+def fallback_spool_dir() -> Path:
+    """Where runs go when the spool directory cannot take them (`GATE_SPOOL_FALLBACK_DIR`,
+    default `riskgate-spool` in the system's temporary directory)."""
+    configured = os.environ.get("GATE_SPOOL_FALLBACK_DIR")
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "riskgate-spool"
+
+
+def spooled_where(path: Path, spool_dir: Path) -> str:
+    """`path`, and when it is not in `spool_dir`, why and how to replay it."""
+    if path.parent == spool_dir:
+        return str(path)
+    return (f"{path} (the spool directory {spool_dir} could not take it; "
+            f"replay with --spool-dir {path.parent})")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +70,24 @@ def spool_verdict(
     kind: str = "database",
     reason: str = "",
 ) -> Path:
-    """Write the verdict to the spool atomically; returns the file written."""
+    """Write the verdict to the spool atomically; returns the file written.
+
+    When `spool_dir` cannot take it (a full disk, no permission) the fallback directory does;
+    when neither can, `SpoolError` names both and why.
+    """
+    problems = []
+    for directory in dict.fromkeys([spool_dir, fallback_spool_dir()]):
+        try:
+            return _write_spool_file(verdict, spool_dir=directory, destination=destination,
+                                     kind=kind, reason=reason)
+        except OSError as exc:
+            problems.append(f"{directory}: {exc.strerror or exc}")
+    raise SpoolError(f"run {verdict.run_id} could not be spooled ({'; '.join(problems)})")
+
+
+def _write_spool_file(
+    verdict: Verdict, *, spool_dir: Path, destination: str, kind: str, reason: str
+) -> Path:
     spool_dir.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
         "spool_version": SPOOL_VERSION,
@@ -77,7 +123,8 @@ def pending(spool_dir: Path, *, kind: str | None = None) -> list[Path]:
 def read_spooled(path: Path) -> SpooledRun:
     """Load one spool file; a damaged one is a one-line error naming it (exit 3)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_regular_file(path, limit=max_import_bytes(), error=ConfigError)
+        document = json.loads(raw)
         verdict = Verdict.model_validate(document["verdict"])
         return SpooledRun(
             path=path,
@@ -85,6 +132,32 @@ def read_spooled(path: Path) -> SpooledRun:
             destination=str(document["destination"]),
             verdict=verdict,
         )
-    except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
+    except ConfigError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, ValidationError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"{path}: unreadable spool file: {first}") from exc
+
+
+def readable_pending(spool_dir: Path, *, kind: str, damaged: list[str]) -> Iterator[SpooledRun]:
+    """Each readable spooled run of `kind`, oldest first, read one at a time.
+
+    A damaged file is moved to `damaged/` (so it blocks no later replay) and a line saying
+    so is appended to `damaged`.
+    """
+    for path in pending(spool_dir, kind=kind):
+        try:
+            yield read_spooled(path)
+        except ConfigError as exc:
+            damaged.append(f"{exc}; moved to {set_aside(path)}")
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged spool file to `damaged/` beside it; returns where it went."""
+    target = path.parent / DAMAGED_DIR / path.name
+    try:
+        target.parent.mkdir(exist_ok=True)
+        os.replace(path, target)
+    except OSError:
+        return path  # cannot move it: it stays, and the message still names it
+    return target

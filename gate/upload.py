@@ -16,7 +16,7 @@ import httpx
 
 from gate.errors import ConfigError, GateError
 from gate.models import Verdict
-from gate.spool import pending, read_spooled, spool_verdict
+from gate.spool import readable_pending, spool_verdict, spooled_where
 
 RUNS_PATH = "/api/v1/runs"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -160,7 +160,8 @@ def upload_verdict(
     return UploadOutcome(
         uploaded=False, attempts=outcome.attempts, endpoint=outcome.endpoint,
         status_code=outcome.status_code, spooled_to=path,
-        message=f"{outcome.message}; spooled to {path} (send later: gate register replay)",
+        message=f"{outcome.message}; spooled to {spooled_where(path, spool_dir)} "
+                "(send later: gate register replay)",
     )
 
 
@@ -176,17 +177,19 @@ class ReplayOutcome:
 
 def replay_uploads(
     spool_dir: Path, *, token: str, url: str | None = None, attempts: int = 2,
-    backoff_seconds: float = 1.0,
+    backoff_seconds: float = 1.0, damaged: list[str] | None = None,
 ) -> list[ReplayOutcome]:
     """Send every spooled upload, oldest first, to its endpoint (or `url`); sent files go.
 
     A file the service refuses (4xx) raises, so nothing is silently dropped; an unreachable
-    service leaves the file for the next replay.
+    service leaves the file for the next replay; a damaged file is set aside and noted in
+    `damaged`.
     """
     policy = RetryPolicy(attempts=attempts, backoff_seconds=backoff_seconds)
-    results = []
-    for path in pending(spool_dir, kind=SPOOL_KIND):
-        spooled = read_spooled(path)
+    results: list[ReplayOutcome] = []
+    noted = damaged if damaged is not None else []
+    for spooled in readable_pending(spool_dir, kind=SPOOL_KIND, damaged=noted):
+        path = spooled.path
         body = spooled.verdict.model_dump_json().encode("utf-8")
         outcome = deliver(body, url=url or spooled.destination, token=token, policy=policy)
         if outcome.uploaded:

@@ -25,7 +25,7 @@ from rich.text import Text
 from sqlmodel import Session
 
 from gate.cli import handle_errors
-from gate.spool import pending, read_spooled
+from gate.spool import SpoolError, pending, readable_pending
 from gate.upload import replay_uploads
 from register import queries, triage
 from register.config import load_settings
@@ -181,24 +181,30 @@ def replay(spool_dir: Path | None, database: str | None, token: str | None, acto
     if not database_files and not upload_files:
         click.echo("nothing to replay")
         return
+    damaged: list[str] = []
     if database_files:
-        _replay_database(database_files, url=settings.database_url, actor=actor)
+        _replay_database(directory, url=settings.database_url, actor=actor, damaged=damaged)
     if upload_files:
         if not token:
             raise RegisterInputError(
                 f"{len(upload_files)} spooled upload(s) in {directory} need --token (or GATE_TOKEN)"
             )
-        for outcome in replay_uploads(directory, token=token):
+        for outcome in replay_uploads(directory, token=token, damaged=damaged):
             click.echo(f"{outcome.path.name}: {outcome.message}")
+    for line in damaged:
+        click.echo(f"gate: error: {line}", err=True)
+    if damaged:
+        raise SpoolError(f"{len(damaged)} damaged spool file(s) set aside; every other run "
+                         "was replayed")
 
 
-def _replay_database(files: list[Path], *, url: str, actor: str) -> None:
+def _replay_database(directory: Path, *, url: str, actor: str, damaged: list[str]) -> None:
     engine = open_register(url)
     try:
-        for path in files:
-            result = record_verdict_in(engine, read_spooled(path).verdict, actor=actor)
-            path.unlink()
-            click.echo(f"{path.name}: {result.summary()}")
+        for spooled in readable_pending(directory, kind="database", damaged=damaged):
+            result = record_verdict_in(engine, spooled.verdict, actor=actor)
+            spooled.path.unlink()
+            click.echo(f"{spooled.path.name}: {result.summary()}")
     finally:
         engine.dispose()
 

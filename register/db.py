@@ -16,12 +16,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session
 
-from register.errors import DatabaseUnavailableError, RegisterInputError, SchemaOutOfDateError
+from register.errors import (
+    DatabaseUnavailableError,
+    RegisterInputError,
+    SchemaOutOfDateError,
+    UnknownSchemaError,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -147,6 +153,12 @@ def _migrate(url: str, step: Callable[[Config, str], None], revision: str) -> st
         return current_revision(engine) or "base"
     except SQLAlchemyError as exc:
         raise unavailable(engine.url, exc) from exc
+    except CommandError as exc:  # a revision no migration of ours knows (a newer riskgate's)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnknownSchemaError(
+            f"database at {safe_url(engine.url)}: {detail} (this riskgate knows revisions up to "
+            f"{head_revision()}; was the database migrated by a newer riskgate?)"
+        ) from exc
     finally:
         engine.dispose()
 

@@ -29,6 +29,10 @@ class RegisterInputError(RegisterError, ConfigError):
     exit_code = 3
 
 
+class UnknownSchemaError(RegisterInputError):
+    """The database is at a schema revision this riskgate's migrations do not know (exit 3)."""
+
+
 class EntryNotFoundError(RegisterInputError):
     """No register entry has the given id."""
 

@@ -1,7 +1,10 @@
 """Load a policy file: YAML with line numbers, then validation, errors as `file:line:column: ...`.
 
 The YAML is composed into a node tree first (which keeps each key's and value's position),
-checked for duplicate keys, then constructed and validated by pydantic. A validation error's
+checked for duplicate keys, then constructed and validated by pydantic. Before that, the file
+is bounded: at most `MAX_POLICY_BYTES`, nested at most `MAX_DEPTH` deep (counted on the event
+stream, without recursion) and expanding to at most `MAX_NODES` nodes, so nested aliases (a
+"billion laughs") are refused at once instead of burning CPU. A validation error's
 location is walked back through the node tree so the message points at the offending key (an
 unknown key) or value (a bad value) in the file.
 """
@@ -20,8 +23,14 @@ from pydantic_core import ErrorDetails
 
 from gate.errors import PolicyError
 from gate.policy.schema import Policy, known_keys
+from gate.safe_input import read_regular_file
 
 Loc = tuple[int | str, ...]
+MAX_POLICY_BYTES = 1_000_000
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 class _Loader(yaml.SafeLoader):
@@ -43,12 +52,11 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_checked
 
 def load_policy(path: Path) -> Policy:
     """Read and validate the policy at `path`; raise `PolicyError` naming file:line:column."""
+    raw = read_regular_file(path, limit=MAX_POLICY_BYTES, error=PolicyError)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: cannot read: not UTF-8 text ({exc.reason})") from exc
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     return parse_policy(text, source=str(path), base_dir=path.absolute().parent)
 
 
@@ -61,7 +69,8 @@ def parse_policy(text: str, *, source: str, base_dir: Path | None = None) -> Pol
         raise PolicyError(_validation_message(exc, root, source)) from exc
 
 
-def _position(source: str, mark: yaml.Mark | None) -> str:
+def _position(source: str, mark: Any) -> str:
+    """`file:line:column` of a YAML mark (1-based), or the start of the file."""
     if mark is None:
         return f"{source}:1:1"
     return f"{source}:{mark.line + 1}:{mark.column + 1}"
@@ -69,6 +78,7 @@ def _position(source: str, mark: yaml.Mark | None) -> str:
 
 def _read_yaml(text: str, *, source: str) -> tuple[yaml.MappingNode, Any]:
     """Compose, check and construct the document; the root must be a mapping."""
+    _check_depth(text, source)
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -79,12 +89,56 @@ def _read_yaml(text: str, *, source: str) -> tuple[yaml.MappingNode, Any]:
                 f"{_position(source, root.start_mark)}: a policy must be a mapping of keys, "
                 f"not a {_node_kind(root)}"
             )
+        _check_expansion(root, source)
         _reject_duplicate_keys(root, source)
         return root, loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         raise PolicyError(_yaml_message(exc, source)) from exc
     finally:
         loader.dispose()
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before composing (which recurses per level)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise PolicyError(f"{_position(source, event.start_mark)}: nested deeper "
+                                      f"than {MAX_DEPTH} levels")
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        raise PolicyError(_yaml_message(exc, source)) from exc
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        problem = str(exc).splitlines()[0]
+        raise PolicyError(f"{source}:{line}:{column}: invalid YAML: {problem}") from exc
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PolicyError(f"{source}:1:1: invalid YAML: {problem}") from exc
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases expand it past MAX_NODES (each alias counts in full)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) not in sizes:
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            sizes[id(node)] = min(MAX_NODES + 1, 1 + sum(size(child) for child in children))
+        return sizes[id(node)]
+
+    if size(root) > MAX_NODES:
+        raise PolicyError(f"{_position(source, root.start_mark)}: the policy expands to more "
+                          f"than {MAX_NODES} values (nested YAML aliases?)")
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, source: str) -> str:

@@ -43,7 +43,8 @@ _CWE = re.compile(r"^(?:CWE-)?(\d+)\b", re.IGNORECASE)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no policy number means infinity or NaN: `timeout: .inf` is an error, not a hang
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _as_list(value: Any) -> Any:
@@ -172,7 +173,7 @@ class Ignore(_Strict):
 class _ScannerBase(_Strict):
     enabled: StrictBool = True
     fail_open: StrictBool = False
-    timeout: Annotated[float, Field(gt=0)] = 600.0
+    timeout: Annotated[float, Field(gt=0, le=86_400)] = 600.0
 
 
 class PipAuditConfig(_ScannerBase):
@@ -370,7 +371,8 @@ _NULLABLE = frozenset({"money", "version", "name"})
 class Policy(_Strict):
     """A whole policy file: rules, ignores, scanner settings and the asset's risk context."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="riskgate policy")
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              title="riskgate policy")
 
     version: Literal[1]
     name: NonBlank

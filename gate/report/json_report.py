@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from gate.errors import ReportFormatError
 from gate.models import Verdict
-from gate.scanners.imports import decode_json
+from gate.safe_input import decode_json
 
 
 def render_json(verdict: Verdict) -> str:

@@ -8,29 +8,15 @@ Anything else is refused (fail closed), including an empty list, which fits no f
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from gate.errors import ReportFormatError
 from gate.models import Finding
+from gate.safe_input import decode_json, max_import_bytes, read_regular_file
 
 SARIF_VERSION = "2.1.0"
 EXPECTED = "expected pip-audit JSON, semgrep JSON or SARIF 2.1.0"
-
-
-def decode_json(raw: bytes, *, source: str) -> Any:
-    """Parse JSON bytes; raise `ReportFormatError` with `line L column C` when they are broken."""
-    if not raw.strip():
-        raise ReportFormatError(f"{source}: empty file")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ReportFormatError(
-            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ReportFormatError(f"{source}: not UTF-8 text ({exc.reason})") from exc
 
 
 def detect_format(document: Any, *, source: str) -> str:
@@ -66,13 +52,10 @@ def _is_bare_pip_audit_list(document: Any) -> bool:
 
 
 def load_report(path: Path, *, root: Path) -> list[Finding]:
-    """Read a report file, detect its format from the content and parse it into findings."""
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ReportFormatError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-    return parse_report(raw, root=root, source=source)
+    """Read a report file (a regular file within `GATE_MAX_IMPORT_BYTES`), detect its format
+    from the content and parse it into findings."""
+    raw = read_regular_file(path, limit=max_import_bytes())
+    return parse_report(raw, root=root, source=str(path))
 
 
 def parse_report(raw: bytes, *, root: Path, source: str) -> list[Finding]:

@@ -1,20 +1,26 @@
-"""Run a scanner executable: find it, bound it by a timeout, and translate every failure."""
+"""Run a scanner executable: find it, bound it by a timeout, and translate every failure.
+
+A timeout really stops the tool: its process group, and any child that escaped the group
+(`setsid`) yet carries the run's token or holds its output pipes, are killed (`reaper`), and
+the gate waits at most `GRACE_SECONDS` more for the pipes to close.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from gate.config import REPO_ROOT
 from gate.errors import ScannerError
+from gate.scanners.reaper import MARKER_VARIABLE, kill_run, pipe_inode
 
 TOOLS_DIR = REPO_ROOT / ".tools"
+GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,11 +62,12 @@ def run_tool(
     env: dict[str, str] | None = None,
 ) -> ToolResult:
     """Run argv; raise `ScannerError` when it cannot start or outlives its timeout."""
+    token = uuid.uuid4().hex
     try:
         process = subprocess.Popen(  # noqa: S603 - argv is built by us, never a shell string
             argv,
             cwd=cwd,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **(env or {}), MARKER_VARIABLE: token},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -68,19 +75,26 @@ def run_tool(
         )
     except OSError as exc:
         raise ScannerError(name, f"cannot start {argv[0]}: {exc.strerror or exc}") from exc
+    pipes = [pipe_inode(stream.fileno()) for stream in (process.stdout, process.stderr) if stream]
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        _kill_group(process)
+        _stop(process, token=token, pipes=pipes)
         raise ScannerError(name, f"timed out after {timeout:g} s and was stopped") from exc
+    kill_run(group=None, token=token, pipes=())  # nothing it started may outlive it
     return ToolResult(returncode=process.returncode, stdout=stdout, stderr=stderr)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the tool and every child it started (semgrep forks workers)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
+def _stop(process: subprocess.Popen[bytes], *, token: str, pipes: list[int]) -> None:
+    """Kill the tool and everything it started (semgrep forks workers; a child may setsid)."""
+    kill_run(group=process.pid, token=token, pipes=pipes)
+    try:
+        process.communicate(timeout=GRACE_SECONDS)
+    except subprocess.TimeoutExpired:  # a holder we could not see: stop reading
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+        process.wait()
 
 
 def last_line(stderr: bytes, *, limit: int = 300) -> str:

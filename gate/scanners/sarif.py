@@ -30,7 +30,8 @@ from urllib.request import url2pathname
 from gate.errors import ReportFormatError
 from gate.fingerprint import code_fingerprint, dependency_fingerprint
 from gate.models import Finding, FindingKind, Location, PathNote, Severity
-from gate.scanners.imports import SARIF_VERSION, decode_json
+from gate.safe_input import decode_json
+from gate.scanners.imports import SARIF_VERSION
 from gate.scanners.semgrep_coverage import not_scanned_findings
 
 FINGERPRINT_KEY = "riskgateFingerprint/v1"

@@ -47,4 +47,4 @@ def test_token_create_refuses_an_unknown_role(database_url: str, engine: Engine)
     result = CliRunner().invoke(cli, ["register", "token", "create", "--role", "root",
                                       "--name", "x", "--database", database_url])
 
-    assert result.exit_code == 2 and "'root' is not one of" in result.output
+    assert result.exit_code == 3 and "'root' is not one of" in result.output

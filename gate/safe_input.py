@@ -1,0 +1,89 @@
+"""Reading untrusted files and JSON without crashing: bounded size, bounded nesting, one line.
+
+Every file the gate reads on a user's or an attacker's say (a policy, an imported report, a
+verdict) goes through here: only regular files, read at most `limit` bytes (so `/dev/zero`
+or a FIFO neither fills memory nor blocks), and JSON nested at most `MAX_DEPTH` deep (so a
+50,000-deep array is a clear error, not a `RecursionError` in some later walk).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from gate.errors import GateError, ReportFormatError
+
+MAX_DEPTH = 64
+DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024
+
+
+def max_import_bytes() -> int:
+    """The size cap of imported reports and verdicts (`GATE_MAX_IMPORT_BYTES`, 256 MiB)."""
+    value = os.environ.get("GATE_MAX_IMPORT_BYTES", "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_IMPORT_BYTES
+
+
+def read_regular_file(
+    path: Path, *, limit: int, error: type[GateError] = ReportFormatError
+) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, else `error` naming the file."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(descriptor).st_mode
+    except OSError as exc:
+        os.close(descriptor)
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        kind = "Is a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise error(f"{path}: cannot read: {kind}")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise error(f"{path}: larger than the limit of {limit} bytes")
+    return data
+
+
+def decode_json(raw: bytes | str, *, source: str, error: type[GateError] = ReportFormatError,
+                max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON; `error` with `line L column C` when broken, or when nested too deep."""
+    if not raw.strip():
+        raise error(f"{source}: empty file")
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise error(
+            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{source}: not UTF-8 text ({exc.reason})") from exc
+    except RecursionError as exc:
+        raise error(f"{source}: JSON nested deeper than {max_depth} levels") from exc
+    if nesting_depth(document, limit=max_depth) > max_depth:
+        raise error(f"{source}: JSON nested deeper than {max_depth} levels")
+    return document
+
+
+def nesting_depth(document: Any, *, limit: int) -> int:
+    """How deep lists and objects nest (scalars are 0), counted without recursion; stops
+    counting once past `limit`."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if not isinstance(node, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
