@@ -177,7 +177,7 @@ def test_a_crash_is_one_line_and_the_traceback_needs_debug(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr("gate.policy.load.load_policy", broken)
+    monkeypatch.setattr("gate.policy.discover.read_policy", broken)
     result = CliRunner().invoke(cli, ["policy", "validate", str(DEFAULT_POLICY)])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
