@@ -61,3 +61,21 @@ MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu
 PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
 MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf
 -----END PUBLIC KEY-----"""
+
+
+# ruleid: python-hardcoded-api-key
+SECRET_KEY = "your-secret-key-here"
+# ruleid: python-hardcoded-api-key
+app.secret_key = "secret"
+# ruleid: python-hardcoded-api-key
+app.config["SECRET_KEY"] = "dev"
+# ok: python-hardcoded-api-key
+api_key = "short"
+# ok: python-hardcoded-api-key
+SECRET_KEY = "DJANGO_SECRET_KEY"
+# ok: python-hardcoded-password
+password = "$2b$12$KIXQJ8l1XQ0Zq3l5h0y1UeY5JcE8uK2n3Ff6l0u9bq8b1l1z9Zc7e"
+# ok: python-hardcoded-password
+password = "pbkdf2_sha256$600000$salt$hashvalue"
+# ok: python-hardcoded-password
+admin_password = "5f4dcc3b5aa765d61d8327deb882cf99"
