@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from gate.remediation import NOT_AUDITED_RULE, RemediationPlan, Upgrade, ranked, versions_above
 from register.filters import project_condition
 from register.models import Project
-from register.queries import ACTIVE_STATUSES, ENTRY
+from register.queries import ACTIVE_STATUSES, ENTRY, SUMMARY
 
 UNKNOWN = "unknown"
 
@@ -80,27 +80,35 @@ def _upgrade(row: Sequence[Any], targets: dict[tuple[Any, ...], list[str]]) -> U
 
 
 def exposure_losses(session: Session) -> dict[str, Loss]:
-    """Per project name: expected loss counting each vulnerable component once."""
+    """Per project name: expected loss counting each vulnerable component once.
+
+    The active loss of every risk comes from `risk_summary`; the component entries (read
+    through `ix_risk_entry_component`) trade their summed loss for their largest one.
+    """
     component = component_condition()
-    per_component = (
+    active = SUMMARY.c.status.in_(ACTIVE_STATUSES)
+    every_risk = sa.select(
+        SUMMARY.c.project_id, SUMMARY.c.loss_low.label("low"),
+        SUMMARY.c.loss_high.label("high"), SUMMARY.c.priced.label("priced"),
+    ).where(active)
+    component_risks = sa.select(
+        ENTRY.c.project_id, -sa.func.coalesce(ENTRY.c.annual_loss_low, 0.0),
+        -sa.func.coalesce(ENTRY.c.annual_loss_high, 0.0), sa.literal(0),
+    ).where(*_active(None), component)
+    component_once = (
         sa.select(
-            ENTRY.c.project_id,
-            sa.func.max(ENTRY.c.annual_loss_low).label("low"),
-            sa.func.max(ENTRY.c.annual_loss_high).label("high"),
+            ENTRY.c.project_id, sa.func.coalesce(sa.func.max(ENTRY.c.annual_loss_low), 0.0),
+            sa.func.coalesce(sa.func.max(ENTRY.c.annual_loss_high), 0.0), sa.literal(0),
         )
         .where(*_active(None), component)
         .group_by(ENTRY.c.project_id, ENTRY.c.package, ENTRY.c.version)
     )
-    others = sa.select(
-        ENTRY.c.project_id, ENTRY.c.annual_loss_low.label("low"),
-        ENTRY.c.annual_loss_high.label("high"),
-    ).where(*_active(None), sa.not_(component))
-    exposures = sa.union_all(per_component, others).subquery("exposure")
+    exposures = sa.union_all(every_risk, component_risks, component_once).subquery("exposure")
     query = (
         sa.select(col(Project.name), sa.func.sum(exposures.c.low), sa.func.sum(exposures.c.high))
         .join(exposures, exposures.c.project_id == Project.id)
-        .where(exposures.c.low.is_not(None))
         .group_by(col(Project.name))
+        .having(sa.func.sum(exposures.c.priced) > 0)
     )
     return {
         name: Loss(low=float(low), high=float(high or 0.0))
