@@ -8,6 +8,7 @@ turns into an error verdict (fail closed) unless it names the scanner fail-open.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +30,11 @@ from gate.errors import ConfigError, GateError
 from gate.gitinfo import current_branch, current_commit, repository_prefix
 from gate.identity import number_occurrences
 from gate.models import AdvisoryData, Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
-from gate.policy.discover import discover_policy, read_policy
+from gate.policy.discover import PolicySource, discover_policy, read_policy
 from gate.policy.evaluate import evaluate
 from gate.policy.owners import OwnerResolver, load_codeowners
 from gate.policy.schema import Policy
+from gate.policy.trusted import policy_at_baseline
 from gate.progress import ProgressSink, SilentProgress
 from gate.remediation import with_remediation
 from gate.scanners.imports import load_report
@@ -66,8 +68,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     """Scan, enrich and evaluate one target; raise `GateError` only for configuration faults."""
     started_at = datetime.now(UTC)
     root = _existing_dir(config.target)
-    policy_source = discover_policy(root, given=config.policy_path)
-    policy = read_policy(policy_source.path)
+    policy_source, policy = applied_policy(config, root)
     project = config.project or policy.asset.name or root.resolve().name
     decisions = decisions_for(config, project=project, policy=policy)  # before the slow part
     enrichment = load_enrichment(config, policy)
@@ -111,6 +112,16 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
             "finished_at": datetime.now(UTC),
         }
     )
+
+
+def applied_policy(config: GateConfig, root: Path) -> tuple[PolicySource, Policy]:
+    """The policy named, else the target's own; on a diff-aware run, as it is at the baseline."""
+    if config.baseline_ref and config.policy_path is None:
+        with tempfile.TemporaryDirectory(prefix="riskgate-policy-") as copy:
+            source = policy_at_baseline(root, ref=config.baseline_ref, into=Path(copy))
+            return source, read_policy(source.path)
+    source = discover_policy(root, given=config.policy_path)
+    return source, read_policy(source.path)
 
 
 def _existing_dir(path: Path) -> Path:

@@ -26,14 +26,20 @@ class PolicySource:
 
     path: Path
     bundled: bool = False
+    label: str | None = None  # how reports name it when `path` is a copy (see gate.policy.trusted)
 
     def describe(self) -> str:
         """How reports name it: the file (with its table for pyproject), or `bundled:<name>`."""
+        if self.label:
+            return self.label
         if self.bundled:
             return f"bundled:{self.path.name}"
-        if self.path.suffix == ".toml":
-            return f"{self.path} [tool.riskgate]"
-        return str(self.path)
+        return self.describe_name(str(self.path))
+
+    def describe_name(self, name: str | None = None) -> str:
+        """The file's name (or `name`), with its table for pyproject."""
+        shown = name or self.path.name
+        return f"{shown} [tool.riskgate]" if self.path.suffix == ".toml" else shown
 
 
 def discover_policy(target: Path, *, given: Path | None = None) -> PolicySource:
