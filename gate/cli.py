@@ -24,6 +24,7 @@ import click
 from gate import __version__
 from gate.config import GateConfig
 from gate.errors import GateError
+from gate.models import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 USAGE_EXIT = 3
@@ -32,6 +33,20 @@ INTERRUPTED_EXIT = 130
 MAX_TIMEOUT = 86_400
 DEBUG_FLAG = "--debug"
 _DEBUG = {"on": False}  # set by the group's --debug option for this invocation
+CONTEXT_SETTINGS: dict[str, Any] = {
+    "help_option_names": ["-h", "--help"],
+    "auto_envvar_prefix": "GATE",  # every option: GATE_<COMMAND>_<OPTION>
+    "show_default": True,
+    "max_content_width": 100,
+}
+SCAN_EXAMPLES = """\b
+Examples:
+  gate scan                                   # this directory, its own policy if it has one
+  gate scan app -f sarif -o riskgate.sarif    # SARIF to a file, a summary line on stdout
+  gate scan --fail-on high -q                 # also block anything high or worse; verdict only
+  gate scan --baseline origin/main -v         # block only what is new; list existing too
+  gate scan --advisories vulns/ --json v.json # offline advisories; full verdict as JSON
+"""
 
 LAZY_COMMANDS = {
     "advisories": "gate.advisories.cli:advisories_group",
@@ -46,14 +61,6 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in LAZY_COMMANDS:
-            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
-            command = getattr(importlib.import_module(module_name), attribute)
-            assert isinstance(command, click.Command)  # noqa: S101 - a programming error
-            return command
-        return super().get_command(ctx, cmd_name)
 
     def main(
         self, args: Sequence[str] | None = None, prog_name: str | None = None,
@@ -86,6 +93,35 @@ class LazyGroup(click.Group):
             _report_unexpected(exc)
             sys.exit(RUNTIME_EXIT)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            found = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(found, click.Command)  # noqa: S101 - a programming error
+            command: click.Command | None = found
+        else:
+            command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            name_envvars(command, prefix=f"GATE_{cmd_name.upper()}")
+        return command
+
+
+def name_envvars(command: click.Command, *, prefix: str) -> None:
+    """Give every option without one an environment variable named after its long flag.
+
+    `gate scan --fail-on` reads GATE_SCAN_FAIL_ON (click's own automatic names follow the
+    Python parameter, e.g. STDOUT_FORMAT, which users never see). Help texts show them.
+    """
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            longs = [opt for opt in param.opts if opt.startswith("--")]
+            if param.envvar is None and longs:
+                param.envvar = f"{prefix}_{longs[0][2:].replace('-', '_').upper()}"
+            param.show_envvar = True
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            name_envvars(sub, prefix=f"{prefix}_{name.upper().replace('-', '_')}")
 
 
 def _report_unexpected(exc: BaseException) -> None:
@@ -132,18 +168,25 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="riskgate")
 @click.option(DEBUG_FLAG, is_flag=True, expose_value=False, is_eager=True, callback=_enable_debug,
               help="Show the traceback of a crash.")
 def cli() -> None:
-    """riskgate: a CI security gate and risk register."""
+    """riskgate: a CI security gate and risk register.
+
+    Every option can also be set in the environment: GATE_<COMMAND>_<OPTION>, for example
+    GATE_SCAN_FAIL_ON=high or GATE_SCAN_FORMAT=sarif (each command's help names them; a few
+    have their own, such as GATE_TOKEN). Exit codes: 0 pass, 1 blocked, 2 scanner or
+    runtime failure, 3 invalid policy, configuration or usage.
+    """
 
 
 REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
+FAIL_ON = ("critical", "high", "medium", "low", "info")
 
 
-@cli.command()
+@cli.command(epilog=SCAN_EXAMPLES)
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--policy", "policy_path", type=click.Path(path_type=Path),
               help="Policy YAML, or a pyproject.toml with [tool.riskgate] (default: PATH's "
@@ -171,8 +214,16 @@ REPORT_OPTIONS = ("json", "sarif", "markdown", "junit", "text", "github")
 @click.option("--commit", help="Commit being scanned (default: $GITHUB_SHA or git HEAD).")
 @click.option("--branch", help="Branch being scanned (default: the CI's or git's branch); "
               "full scans of a branch auto-fix that branch's register entries.")
-@click.option("--format", "stdout_format", type=click.Choice(REPORT_OPTIONS),
-              help="What to print on standard output (default: the human table).")
+@click.option("-f", "--format", "stdout_format", type=click.Choice(REPORT_OPTIONS),
+              default="text", help="Report format for standard output or --output.")
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+              help="Write the --format report to this file instead of standard output "
+              "(a one-line summary still prints).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=False),
+              help="Also block every finding of this severity or worse (ignores and baseline "
+              "still apply; unknown severity counts as the policy's unknown_severity).")
+@click.option("-v", "--verbose", count=True, help="More detail per finding (-v).")
+@click.option("-q", "--quiet", count=True, help="Print only the verdict line.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write JSON verdict.")
 @click.option("--sarif", "sarif_out", type=click.Path(path_type=Path), help="Write SARIF 2.1.0.")
 @click.option("--markdown", "markdown_out", type=click.Path(path_type=Path),
@@ -224,6 +275,31 @@ def policy_schema() -> None:
     click.echo(policy_json_schema_text())
 
 
+@cli.group()
+def schema() -> None:
+    """Print the JSON Schemas riskgate publishes."""
+
+
+@schema.command("verdict")
+def schema_verdict() -> None:
+    """The verdict JSON's schema (--json, -f json, the register's upload body)."""
+    from gate.schemas import verdict_json_schema_text
+
+    click.echo(verdict_json_schema_text(), nl=False)
+
+
+@cli.command("pre-commit")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path),
+              help="Policy file (default: the repository's own, else the bundled one).")
+@handle_errors
+def pre_commit(files: tuple[Path, ...], policy_path: Path | None) -> None:
+    """Scan the FILES pre-commit passes (staged) with riskgate's semgrep rules and the policy."""
+    from gate.precommit import run_pre_commit
+
+    sys.exit(run_pre_commit(files, policy_path=policy_path))
+
+
 def build_config(options: dict[str, Any]) -> GateConfig:
     """Translate parsed `gate scan` options into a `GateConfig`."""
     return GateConfig(
@@ -238,6 +314,7 @@ def build_config(options: dict[str, Any]) -> GateConfig:
         pip_audit_service=options["pip_audit_service"],
         semgrep_configs=tuple(options["semgrep_configs"]),
         baseline_ref=options["baseline_ref"],
+        fail_on=Severity(options["fail_on"].lower()) if options.get("fail_on") else None,
         timeout_seconds=options["timeout"],
         project=options["project"],
         commit=options["commit"],

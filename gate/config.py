@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from gate.models import Severity
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +44,8 @@ class GateConfig:
 
     target: Path
     policy_path: Path | None = None  # None: the target's own policy, else the bundled one
+    fail_on: Severity | None = None  # --fail-on: block this severity and worse, too
+    only: frozenset[str] | None = None  # root-relative files: scan just these (pre-commit)
     scanners: tuple[str, ...] = ("pip-audit", "semgrep")
     imports: tuple[Path, ...] = ()
     advisories_dir: Path | None = None

@@ -30,7 +30,7 @@ from gate.errors import ConfigError, GateError
 from gate.gitinfo import current_branch, current_commit, repository_prefix
 from gate.identity import number_occurrences
 from gate.models import AdvisoryData, Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
-from gate.policy.discover import PolicySource, discover_policy, read_policy
+from gate.policy.discover import PolicySource, discover_policy, read_policy, with_fail_on
 from gate.policy.evaluate import evaluate
 from gate.policy.owners import OwnerResolver, load_codeowners
 from gate.policy.schema import Policy
@@ -69,6 +69,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     started_at = datetime.now(UTC)
     root = _existing_dir(config.target)
     policy_source, policy = applied_policy(config, root)
+    policy = with_fail_on(policy, config.fail_on)
     project = config.project or policy.asset.name or root.resolve().name
     decisions = decisions_for(config, project=project, policy=policy)  # before the slow part
     enrichment = load_enrichment(config, policy)
@@ -176,6 +177,7 @@ def build_target(
         semgrep_max_target_bytes=semgrep.max_target_bytes,
         semgrep_jobs=semgrep.jobs or usable_cpus(),
         exclude=policy.scope.exclude,
+        only=config.only,
     )
 
 
@@ -243,7 +245,7 @@ def scan_scope(config: GateConfig, names: Sequence[str], runs: Sequence[ScannerR
     """Full only when every scanner ran on the whole tree and succeeded."""
     if config.baseline_ref:
         return ScanScope.DIFF
-    if config.imports or set(names) != set(SCANNERS):
+    if config.imports or config.only is not None or set(names) != set(SCANNERS):
         return ScanScope.PARTIAL
     if any(run.status is not ScannerStatus.OK for run in runs):
         return ScanScope.PARTIAL

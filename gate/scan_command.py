@@ -19,7 +19,7 @@ from gate.models import Verdict
 from gate.pipeline import run_gate
 from gate.progress import LineProgress, LiveProgress, ProgressSink
 from gate.report import render
-from gate.report.text import render_text
+from gate.report.text import render_text, summary_line
 from gate.spool import SpoolError, spool_verdict, spooled_where
 
 FILE_OPTIONS = {
@@ -49,7 +49,7 @@ def execute_scan(options: dict[str, Any]) -> int:
             sink = stack.enter_context(LiveProgress()) if interactive else LineProgress()
         verdict = run_gate(config, progress=sink)
     write_reports(verdict, options)
-    print_verdict(verdict, options.get("stdout_format"))
+    print_verdict(verdict, options)
     register_code = send_to_register(verdict, options)
     return verdict.exit_code or register_code
 
@@ -78,15 +78,33 @@ def _write_atomically(path: Path, text: str) -> None:
         raise GateError(f"{path}: cannot write report: {exc.strerror or exc}") from exc
 
 
-def print_verdict(verdict: Verdict, fmt: str | None) -> None:
-    """Print the verdict: the human table by default, or the format asked for."""
-    if fmt in (None, "text"):
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        width = shutil.get_terminal_size((120, 40)).columns if sys.stdout.isatty() else 120
-        click.echo(render_text(verdict, color=color, width=width), nl=False)
+def print_verdict(verdict: Verdict, options: dict[str, Any]) -> None:
+    """Print the `--format` report (the human one by default), or write it to `--output`."""
+    fmt = options.get("stdout_format") or "text"
+    verbosity = options.get("verbose", 0) - options.get("quiet", 0)
+    width = shutil.get_terminal_size((80, 24)).columns  # COLUMNS, the terminal, else 80
+    output = options.get("output")
+    if output is not None:
+        plain = render_text(verdict, color=False, width=width, verbosity=max(verbosity, 0))
+        _write_atomically(Path(output), plain if fmt == "text" else render(fmt, verdict))
+        click.echo(summary_line(verdict))
+        return
+    if fmt == "text":
+        color = use_color()
+        text = render_text(verdict, color=color, width=width, verbosity=verbosity)
+        click.echo(text, nl=False, color=color)  # click strips escapes off a TTY unless told
         return
     text = render(fmt, verdict)
     click.echo(text, nl=not text.endswith("\n"))
+
+
+def use_color() -> bool:
+    """NO_COLOR (non-empty) turns colour off, FORCE_COLOR (non-empty, not 0) on; else a TTY."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "").lower() not in ("", "0", "false"):
+        return True
+    return sys.stdout.isatty()
 
 
 def send_to_register(verdict: Verdict, options: dict[str, Any]) -> int:

@@ -1,5 +1,7 @@
 """Which policy applies to a target: the one named, else the target's own, else the bundled one.
 
+`with_fail_on` adds the command line's `--fail-on` to whichever applies.
+
 The target's own policy is `riskgate.yml` or `.riskgate.yml` at its root, else the
 `[tool.riskgate]` table of its `pyproject.toml`. Only the target's root is looked at (not its
 parents) so that scanning a sub-folder or an example never picks up an enclosing project's policy.
@@ -12,9 +14,10 @@ from pathlib import Path
 
 from gate.config import default_policy_path
 from gate.errors import ConfigError
+from gate.models import Severity
 from gate.policy.load import load_policy
 from gate.policy.pyproject import load_pyproject_policy, riskgate_table
-from gate.policy.schema import Policy
+from gate.policy.schema import MatchSpec, Policy, Rule, RuleAction
 
 POLICY_FILES = ("riskgate.yml", ".riskgate.yml")
 PYPROJECT = "pyproject.toml"
@@ -64,3 +67,16 @@ def read_policy(path: Path) -> Policy:
     if path.suffix == ".toml":
         return load_pyproject_policy(path)
     return load_policy(path)
+
+
+def with_fail_on(policy: Policy, severity: Severity | None) -> Policy:
+    """The policy plus `--fail-on`: a first rule that blocks `severity` and worse."""
+    if severity is None:
+        return policy
+    rule = Rule(
+        name=f"--fail-on {severity.value}",
+        action=RuleAction.BLOCK,
+        description="added on the command line",
+        match=MatchSpec(min_severity=severity),
+    )
+    return policy.model_copy(update={"rules": (rule, *policy.rules)})

@@ -66,6 +66,12 @@ def _sha256(digest: str | None) -> str | None:
     return digest if digest.startswith("sha256:") else f"sha256:{digest}"
 
 
+def id_with_cve(finding: Finding) -> str:
+    """The rule or advisory id, with its CVE alias: people search advisories by CVE."""
+    cve = next((alias for alias in finding.aliases if alias.startswith("CVE-")), None)
+    return f"{finding.rule_id} ({cve})" if cve and cve != finding.rule_id else finding.rule_id
+
+
 def one_line(text: str, *, limit: int = 300) -> str:
     """Collapse whitespace (newlines included), drop control characters, shorten to `limit`."""
     flat = _WHITESPACE.sub(" ", _CONTROL.sub("", text)).strip()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gate.models import Action, Decision, EvaluatedFinding, Finding, Severity, Verdict
+from gate.models import Action, Decision, EvaluatedFinding, Severity, Verdict
 from gate.report._common import (
     advisories_summary,
     coverage_notes,
     coverage_summary,
     decision_label,
     fix_text,
+    id_with_cve,
     one_line,
     ordered,
     plan_lines,
@@ -112,7 +113,7 @@ def _row(item: EvaluatedFinding) -> str:
     cells = (
         item.action.value.upper(),
         finding.severity.value,
-        escape_markdown(_id_text(finding), limit=100),
+        escape_markdown(id_with_cve(finding), limit=100),
         escape_markdown(finding.title, limit=200),
         escape_markdown(finding.location.display(), limit=150),
         escape_markdown(fix_text(finding), limit=100),
@@ -121,10 +122,6 @@ def _row(item: EvaluatedFinding) -> str:
     return "| " + " | ".join(cells) + " |\n"
 
 
-def _id_text(finding: Finding) -> str:
-    """The rule or advisory id, with its CVE alias: people search advisories by CVE."""
-    cve = next((alias for alias in finding.aliases if alias.startswith("CVE-")), None)
-    return f"{finding.rule_id} ({cve})" if cve and cve != finding.rule_id else finding.rule_id
 
 
 def _tail(verdict: Verdict) -> str:

@@ -228,3 +228,27 @@ def test_unknown_baseline_ref_is_a_configuration_error(tmp_path: Path) -> None:
     result = gate("scan", str(repo), "--baseline", "no-such-ref", "--advisories", str(ADVISORIES))
     assert result.exit_code == 3
     assert "no-such-ref" in result.output
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_example_report_fits_the_width_and_breaks_no_token(
+    example_run: dict[str, object], width: int
+) -> None:
+    from gate.report.json_report import load_verdict
+    from gate.report.text import render_text
+
+    out = example_run["out"]
+    assert isinstance(out, Path)
+    verdict = load_verdict((out / "v.json").read_bytes(), source="v.json")
+    text = render_text(verdict, color=False, width=width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    finding_lines = [line for line in lines if line.startswith(("  block ", "  warn ", "  pass "))]
+    assert len(finding_lines) == len(verdict.findings)  # one line per finding
+    for item, line in zip(verdict.findings, finding_lines, strict=False):
+        assert item.finding.severity.value in line
+    words = set(text.split())
+    for item in verdict.findings:  # every id and path whole, never split across lines
+        assert item.finding.rule_id in words
+        assert (item.finding.location.package or item.finding.location.display()) in words
+    assert len(lines) < 2 * len(verdict.findings)

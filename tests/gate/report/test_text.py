@@ -12,8 +12,8 @@ def test_plain_report_shows_decision_reasons_findings_and_scanners() -> None:
     assert "\x1b" not in text
     assert text.lstrip().startswith("BLOCK")
     assert "2 findings at or above high" in text
-    for expected in ("GHSA-h5c8-rqwp-cp95", "python.sqli.string-concat", "app/db.py:12",
-                     "requests==2.0.0", "upgrade to 2.11.3", "KEV", "critical"):
+    for expected in ("GHSA-h5c8-rqwp-cp95 (CVE-2023-32681)", "python.sqli.string-concat",
+                     "app/db.py:12", "requests 2.0.0 → 2.11.3", "critical KEV"):
         assert expected in text
     assert "semgrep ok 1.90.0 3.2s" in text
     assert "pip-audit ok 2.7.3 1.5s" in text
@@ -21,10 +21,11 @@ def test_plain_report_shows_decision_reasons_findings_and_scanners() -> None:
 
 
 def test_most_urgent_findings_come_first() -> None:
-    text = render_text(mixed_verdict(), color=False, width=200)
+    text = render_text(mixed_verdict(), color=False, width=200, verbosity=1)
     positions = [text.index(rule) for rule in
                  ("GHSA-h5c8-rqwp-cp95", "python.sqli.string-concat", "PYSEC-2021-66",
                   "python.assert", "python.exec", "PYSEC-2020-1")]
+    assert "upgrade to 2.11.3" in text  # -v: the fix in words
     assert positions == sorted(positions)
 
 
