@@ -106,6 +106,8 @@ def _lines(verdict: Verdict, *, width: int, verbosity: int) -> list[Text]:
     lines += _wrapped([_scanners_text(verdict.scanners)], width,
                       style="red" if _any_failed(verdict.scanners) else "")
     lines += _coverage_lines(verdict.scanners, width)
+    notes = (f"Decisions: {one_line(note.describe())}" for note in verdict.decision_sources)
+    lines += _wrapped(notes, width)
     policy = policy_line(verdict, digest_chars=16)
     if policy:
         lines += _wrapped([policy], width)
