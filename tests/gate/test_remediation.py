@@ -175,6 +175,6 @@ def test_scan_reports_show_the_plan() -> None:
     text = render_text(verdict, color=False, width=200)
     assert "Remediation plan:" in text and line in text
     assert "ecdsa 0.18: no fixed version for 1 risk, score 8" in text
-    assert "upgrade to 3000.3" in text
+    assert "salt 3000 → 3000.3" in text  # the finding's line: package version → fix
     markdown = render_markdown(verdict)
     assert "### Remediation plan" in markdown and "closes 2 risks, score 24" in markdown

@@ -96,7 +96,7 @@ def test_accepting_in_the_register_unblocks_until_the_acceptance_lapses(
     annotations = tmp_path / "annotations.txt"
     passed = scan(app, database_url, "--sarif", str(sarif), "--junit", str(junit),
                   "--markdown", str(markdown), "--json", str(tmp_path / "r.json"),
-                  "--github-annotations", str(annotations))
+                  "--github-annotations", str(annotations), "-v")
     assert passed.exit_code == 0, passed.output
     why = "accepted in the register until"
     assert f"{accepted} decisions from register database" in passed.output
