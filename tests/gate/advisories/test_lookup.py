@@ -163,5 +163,5 @@ def test_reports_say_where_the_advisories_came_from_and_their_age() -> None:
     assert "- Advisories: synced copy" in render_markdown(verdict)
     online = AdvisoryData(kind="osv-api", location="https://api.osv.dev", records=4,
                           looked_up=6, from_cache=2, unresolved=("X",))
-    text = render_text(Verdict(decision=Decision.PASS, advisories=online), color=False)
+    text = render_text(Verdict(decision=Decision.PASS, advisories=online), color=False, width=200)
     assert "looked up at https://api.osv.dev, 4 records for 6 ids (2 cached); 1 not fetched" in text
