@@ -90,7 +90,8 @@ def test_piped_report_is_80_columns_unless_columns_says_otherwise() -> None:
 def test_usage_errors_exit_3(args: tuple[str, ...]) -> None:
     result = scan(*args)
     assert result.exit_code == 3
-    assert "Error:" in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "scan: error:" in lines[0] and "--help" in lines[0]
 
 
 def test_help_shows_examples_defaults_and_the_environment() -> None:
