@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
@@ -114,12 +114,18 @@ def serve_advisories(index: AdvisoryIndex) -> Iterator[str]:
     The URL (`http://127.0.0.1:<port>/v1/query`) is what pip-audit's `--osv-url` takes; the
     same server answers `/v1/vulns/{id}` (its base URL is the query URL minus `/v1/query`).
     """
-    server = _AdvisoryServer(index)
-    thread = threading.Thread(target=server.serve_forever, name="osv-loopback", daemon=True)
+    with serving(_AdvisoryServer(index)) as base:
+        yield f"{base}{QUERY_PATH}"
+
+
+@contextmanager
+def serving(server: HTTPServer) -> Iterator[str]:
+    """Run `server` in a daemon thread while the block runs; yield its base URL."""
+    thread = threading.Thread(target=server.serve_forever, name="loopback-http", daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
-        yield f"http://{host!s}:{port}{QUERY_PATH}"
+        yield f"http://{host!s}:{port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -8,7 +8,6 @@ import gzip
 import hashlib
 import io
 import json
-import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from gate.advisories.server import serving
 from tests.conftest import FIXTURES
 
 LAST_MODIFIED = "Tue, 01 Dec 2026 00:00:00 GMT"
@@ -99,15 +99,8 @@ def serve_feeds(feeds: Feeds) -> Iterator[str]:
     """Serve `feeds` on 127.0.0.1; yield the base URL."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.feeds = feeds
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host!s}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server) as base:
+        yield base
 
 
 def osv_zip(folder: Path) -> bytes:

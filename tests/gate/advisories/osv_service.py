@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from gate.advisories.server import serving
+
 
 @dataclass
 class Reply:
@@ -89,15 +91,8 @@ def scripted_osv(script: Script) -> Iterator[str]:
     """Serve `script` on 127.0.0.1; yield the base URL (no trailing slash)."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.script = script
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host!s}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server) as base:
+        yield base
 
 
 @contextmanager
