@@ -27,6 +27,7 @@ from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.web.api import api_router
 from register.web.docs import DOCS_PATHS, DOCS_SECURITY_POLICY, install_docs
 from register.web.errors import install_error_handlers
+from register.web.health import healthz
 from register.web.limits import BodyLimitMiddleware
 from register.web.pages import pages_router
 from register.web.wording import money
@@ -139,8 +140,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     return app
-
-
-def healthz() -> dict[str, str]:
-    """Liveness for load balancers and tests."""
-    return {"status": "ok"}

@@ -24,6 +24,7 @@ from register.errors import (
     SchemaOutOfDateError,
     TriageRefusedError,
 )
+from register.web.health import DATABASE_ERRORS, database_down
 
 
 class LoginRequiredError(Exception):
@@ -110,3 +111,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RegisterError, _register_error)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(DataError, _data_error)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_down)
+
+
+async def _database_down(request: Request, exc: Exception) -> Response:
+    status, detail, headers = database_down(request.app.state.engine, exc)
+    return _render(request, status, detail, headers)
