@@ -82,6 +82,14 @@ def test_default_policy_blocks_what_it_promises() -> None:
     assert not any(policy.scanners.fail_open(s) for s in ("pip-audit", "semgrep"))
 
 
+def test_default_policy_spells_out_which_decisions_may_unblock() -> None:
+    text = (POLICY_DIR / "default.yml").read_text(encoding="utf-8")
+    assert "\ndecisions:\n" in text, "the example a user copies shows the decisions block"
+    decisions = load_policy(POLICY_DIR / "default.yml").decisions
+    assert decisions.allows("register") and decisions.allows("vex")
+    assert decisions.max_severity is Severity.HIGH
+
+
 def test_strict_policy_is_stricter() -> None:
     policy = load_policy(POLICY_DIR / "strict.yml")
     assert policy.acceptance.max_days == 30
