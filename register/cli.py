@@ -37,9 +37,9 @@ from register.evidence import evidence_fields
 from register.filters import EntryFilter
 from register.models import RiskEntry, RiskEntryPublic
 from register.project_cli import project_group
+from register.record_files import record_files
 from register.recording import record_verdict_in
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
-from register.verdict_stream import read_verdict_file
 from register.vex import vex_document
 from register.web.cli import token_group
 
@@ -146,19 +146,12 @@ def record(files: tuple[Path, ...], project: str | None, database: str | None, a
     """Record gate verdict JSON files (recording one twice changes nothing).
 
     Each file is read as a stream (header first, then one finding at a time), so memory stays
-    flat however many findings it holds.
+    flat however many findings it holds. While the database is down the runs not recorded are
+    spooled (GATE_SPOOL_DIR) and the command exits 2; `gate register replay` records them.
     """
-    verdicts = [read_verdict_file(path) for path in files]
-    engine = open_register(_url(database))
-    try:
-        for verdict in verdicts:
-            result = record_verdict_in(
-                engine, verdict.header, findings=verdict.findings, project=project, actor=actor,
-                may_hold_nul=verdict.may_hold_nul,
-            )
-            click.echo(result.summary())
-    finally:
-        engine.dispose()
+    settings = load_settings(database_url=database)
+    record_files(files, url=settings.database_url, spool_dir=settings.spool_dir,
+                 project=project, actor=actor, echo=click.echo)
 
 
 @register_group.command("replay")

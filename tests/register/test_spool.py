@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from gate.cli import cli
@@ -13,7 +18,7 @@ from gate.recording_sink import record_verdict
 from gate.spool import pending
 from register import queries
 from register.db import make_engine, upgrade
-from tests.register.factories import example_findings, verdict
+from tests.register.factories import T0, example_findings, verdict
 
 CLOSED_PORT_URL = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test"
 
@@ -69,3 +74,28 @@ def test_out_of_date_schema_spools_too(tmp_path: Path) -> None:
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     outcome = record_verdict(verdict([], run_id="x"), database_url=empty, spool_dir=tmp_path)
     assert not outcome.recorded and "gate db upgrade" in outcome.message
+
+
+def test_register_record_with_the_database_down_exits_2_in_one_line_and_spools(
+    tmp_path: Path, engine: Engine, database_url: str
+) -> None:
+    files = []
+    for number, findings in enumerate((example_findings(), example_findings()[2:]), start=1):
+        path = tmp_path / f"run{number}.json"
+        path.write_text(verdict(findings, run_id=f"down-{number}", at=T0 + timedelta(days=number))
+                        .model_dump_json())
+        files.append(str(path))
+    spool = tmp_path / "spool"
+    env = {**os.environ, "GATE_SPOOL_DIR": str(spool), "GATE_DATABASE_URL": CLOSED_PORT_URL}
+    down = subprocess.run([sys.executable, "-m", "gate", "register", "record", *files],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+
+    assert down.returncode == 2, down.stderr
+    assert len(down.stderr.strip().splitlines()) == 1, down.stderr
+    assert "unavailable" in down.stderr and "2 run(s) not recorded were spooled" in down.stderr
+    assert "s3cret" not in down.stderr and "Traceback" not in down.stderr
+    assert len(pending(spool)) == 2
+
+    replayed = _replay(spool, database_url)
+    assert "5 opened" in replayed and "2 fixed" in replayed
+    assert pending(spool) == [] and _open_entries(database_url) == 3

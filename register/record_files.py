@@ -1,0 +1,66 @@
+"""`gate register record FILE...`: record verdict files, spooling what a database outage refuses.
+
+Each file is recorded as a stream (header first, then one finding at a time). When the
+database is down, out of date or fails mid-way, every file not yet recorded is spooled
+(`GATE_SPOOL_DIR`) for `gate register replay`, and the error says how many and where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from gate.report.json_report import load_verdict
+from gate.safe_input import max_import_bytes, read_regular_file
+from gate.spool import spool_verdict
+from register.db import open_register, safe_url
+from register.errors import DatabaseUnavailableError, RegisterError, RegisterInputError
+from register.recording import RecordResult, record_verdict_in
+from register.verdict_stream import VerdictFile, read_verdict_file
+
+
+def record_files(
+    files: Sequence[Path], *, url: str, spool_dir: Path, project: str | None, actor: str,
+    echo: Callable[[str], None],
+) -> None:
+    """Record each file in order, echoing each summary; on an outage spool the rest and raise
+    `DatabaseUnavailableError` (exit 2) naming the spool."""
+    verdicts = [read_verdict_file(path) for path in files]
+    done = 0
+    try:
+        engine = open_register(url)
+        try:
+            for verdict in verdicts:
+                echo(_record_one(engine, verdict, project=project, actor=actor).summary())
+                done += 1
+        finally:
+            engine.dispose()
+    except RegisterInputError:
+        raise
+    except (RegisterError, SQLAlchemyError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        spooled = [_spool(path, spool_dir=spool_dir, url=url, reason=reason)
+                   for path in files[done:]]
+        where = ", ".join(sorted({str(path.parent) for path in spooled}))
+        raise DatabaseUnavailableError(
+            f"{reason}; {len(spooled)} run(s) not recorded were spooled to {where} "
+            "(record them with `gate register replay`)"
+        ) from exc
+
+
+def _record_one(
+    engine: Engine, verdict: VerdictFile, *, project: str | None, actor: str
+) -> RecordResult:
+    return record_verdict_in(
+        engine, verdict.header, findings=verdict.findings, project=project, actor=actor,
+        may_hold_nul=verdict.may_hold_nul,
+    )
+
+
+def _spool(path: Path, *, spool_dir: Path, url: str, reason: str) -> Path:
+    verdict = load_verdict(read_regular_file(path, limit=max_import_bytes()), source=str(path))
+    return spool_verdict(verdict, spool_dir=spool_dir, destination=safe_url(url),
+                         kind="database", reason=reason)
