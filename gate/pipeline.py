@@ -37,6 +37,7 @@ from gate.policy.schema import Policy
 from gate.policy.trusted import policy_at_baseline
 from gate.progress import ProgressSink, SilentProgress
 from gate.remediation import with_remediation
+from gate.scanners.declarations import with_declaration_lines
 from gate.scanners.imports import load_report
 from gate.scanners.interface import Scanner, ScanTarget
 from gate.scanners.pip_audit import PipAuditScanner
@@ -86,7 +87,7 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
             else None
         )
         collected = collect(config, target, names, sink=sink)
-        current = number_occurrences(collected.findings)
+        current = with_declaration_lines(number_occurrences(collected.findings), root=root)
         baseline = baseline_future.result().fingerprints(current) if baseline_future else None
     advisories, advisory_data = advisory_records(
         current, offline=enrichment.advisories, offline_source=enrichment.source

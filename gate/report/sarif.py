@@ -10,8 +10,9 @@ info band, low is the nearest).
 Results: level `error` for block, `warning` for warn, `note` otherwise; paths relative to the
 repository (`uriBaseId: %SRCROOT%`); `partialFingerprints["riskgateFingerprint/v1"]` is the
 finding's fingerprint; ignored findings carry an external suppression with the policy's reason.
-Dependency findings point at their manifest, at the pinned line when the scanner knew it, else
-line 1. A dependency finding with neither manifest nor path has no location (GitHub then lists
+Dependency findings point at their manifest, at the line that declares the package
+(`gate.scanners.declarations`), else line 1 (a transitive dependency the manifest never
+names). A dependency finding with neither manifest nor path has no location (GitHub then lists
 the run's other results but cannot show that one inline).
 """
 
