@@ -28,13 +28,12 @@ import httpx
 from gate.advisories.osv import OsvRecord, record_from_mapping
 from gate.advisories.record_cache import RecordCache
 from gate.errors import ConfigError, ReportFormatError
+from gate.http_retry import RETRY_STATUSES, retry_after
 
 DEFAULT_OSV_URL = "https://api.osv.dev"
 OSV_URL_ENV = "GATE_OSV_URL"
 OFF = "off"
 MAX_RECORD_BYTES = 4 << 20
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_MAX_RETRY_AFTER = 10.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,8 +171,8 @@ class OsvLookup:
             unreachable = False
             if response.status_code == 404:
                 return None
-            if response.status_code in _RETRY_STATUSES and attempt < self.settings.retries:
-                time.sleep(_retry_after(response))
+            if response.status_code in RETRY_STATUSES and attempt < self.settings.retries:
+                time.sleep(retry_after(response))
                 problem = f"{url}: HTTP {response.status_code}"
                 continue
             return _json_body(response, url)
@@ -211,11 +210,3 @@ def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _LookupFailed(f"{url}: not an OSV record")
     return data
-
-
-def _retry_after(response: httpx.Response) -> float:
-    """`Retry-After` in seconds when given as a number (capped), else no extra wait."""
-    try:
-        return min(max(float(response.headers.get("Retry-After", "0")), 0.0), _MAX_RETRY_AFTER)
-    except ValueError:
-        return 0.0

@@ -1,7 +1,8 @@
 """Decisions from the register service (`gate scan --register URL --token T`).
 
-`GET /api/v1/projects/{project}/decisions` with the token as `Bearer`. A service that cannot
-be reached, times out or answers 5xx/429 is unavailable (the cache may stand in); a refused
+`GET /api/v1/projects/{project}/decisions` with the token as `Bearer`. Connection errors,
+time-outs, 429 and 5xx are retried with exponential backoff (`gate.http_retry`); a service
+still unreachable after that is unavailable (the cache may stand in, with its age); a refused
 token is a configuration error (exit 3): a pipeline with a bad token must not look green.
 """
 
@@ -16,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from gate.decisions.interface import Decisions, DecisionsUnavailableError
 from gate.errors import ConfigError
+from gate.http_retry import RetryPolicy, get_with_retries
 from gate.models import TriageDecision
 
 DECISIONS_PATH = "/api/v1/projects/{project}/decisions"
@@ -34,6 +36,7 @@ class RegisterSource:
     url: str
     token: str
     timeout_seconds: float = 15.0
+    retry: RetryPolicy = RetryPolicy(retries=3, backoff_seconds=1.0)
     kind: str = "register"
 
     @property
@@ -45,22 +48,31 @@ class RegisterSource:
         """The service's decisions for `project`, by fingerprint."""
         endpoint = decisions_endpoint(self.url, project)
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        tries = self.retry.retries + 1
         try:
-            response = httpx.get(endpoint, headers=headers, timeout=self.timeout_seconds)
+            with httpx.Client(timeout=self.timeout_seconds) as client:
+                response, tries = get_with_retries(client, endpoint, headers=headers,
+                                                   policy=self.retry)
         except httpx.HTTPError as exc:
-            raise DecisionsUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+            raise DecisionsUnavailableError(
+                f"{type(exc).__name__}: {exc or 'no answer'} ({_tries(tries)})") from exc
         if response.status_code in (401, 403):
             raise ConfigError(
                 f"{endpoint}: the register refused the token (HTTP {response.status_code}): "
                 f"{_detail(response)}"
             )
         if response.status_code != 200:
-            raise DecisionsUnavailableError(f"HTTP {response.status_code}: {_detail(response)}")
+            raise DecisionsUnavailableError(
+                f"HTTP {response.status_code}: {_detail(response)} ({_tries(tries)})")
         try:
             body = _BODY.validate_json(response.content)
         except ValidationError as exc:
             raise DecisionsUnavailableError(f"unreadable answer: {_first_error(exc)}") from exc
         return Decisions(body)
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
 
 
 def _detail(response: httpx.Response) -> str:
