@@ -1,0 +1,197 @@
+import asyncio
+import os
+
+import aiohttp_debugtoolbar
+from aiohttp import web
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from fastapi import FastAPI
+from flask import Flask, make_response
+from flask_wtf.csrf import CSRFProtect
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+
+app = Flask(__name__)
+csrf = CSRFProtect(app)
+
+
+# ruleid: python-csrf-exempt
+@csrf_exempt
+def transfer(request):
+    return HttpResponse("ok")
+
+
+# ok: python-csrf-exempt
+@csrf_protect
+def transfer_protected(request):
+    return HttpResponse("ok")
+
+
+# ruleid: python-csrf-exempt
+@method_decorator(csrf_exempt, name="dispatch")
+class TransferView(View):
+    pass
+
+
+# ruleid: python-csrf-exempt
+urlpatterns = [path("pay/", csrf_exempt(transfer))]
+
+
+# ruleid: python-csrf-exempt
+@csrf.exempt
+@app.route("/hook", methods=["POST"])
+def hook():
+    return "ok"
+
+
+# ok: python-csrf-exempt
+@app.route("/exempt-word", methods=["POST"])
+def exempt_word():
+    return "ok"
+
+
+# ruleid: python-csrf-protection-disabled
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    # "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
+# ok: python-csrf-protection-disabled
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+]
+
+# ok: python-csrf-protection-disabled
+MIDDLEWARE = [
+    "starlette.middleware.gzip.GZipMiddleware",
+]
+
+# ruleid: python-csrf-protection-disabled
+MIDDLEWARE.remove("django.middleware.csrf.CsrfViewMiddleware")
+
+# ruleid: python-csrf-protection-disabled
+WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig:
+    # ruleid: python-csrf-protection-disabled
+    WTF_CSRF_ENABLED = False
+    # ruleid: python-insecure-cookie-setting
+    SESSION_COOKIE_SECURE = False
+
+
+class TestingConfig:
+    # ok: python-csrf-protection-disabled
+    WTF_CSRF_ENABLED = False
+    # ok: python-insecure-cookie-setting
+    SESSION_COOKIE_SECURE = False
+
+
+def create_app():
+    application = Flask(__name__)
+    # ruleid: python-csrf-protection-disabled
+    application.config["WTF_CSRF_ENABLED"] = False
+    # ruleid: python-insecure-cookie-setting
+    application.config.update(SESSION_COOKIE_HTTPONLY=False)
+    # ok: python-insecure-cookie-setting
+    application.config.update(SESSION_COOKIE_SECURE=True)
+    return application
+
+
+def test_login(client):
+    # ok: python-csrf-protection-disabled
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+# ruleid: python-django-allowed-hosts-wildcard
+ALLOWED_HOSTS = ["*"]
+# ruleid: python-django-allowed-hosts-wildcard
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
+# ok: python-django-allowed-hosts-wildcard
+ALLOWED_HOSTS = ["shop.example.com", "*.example.com"]
+# ok: python-django-allowed-hosts-wildcard
+ALLOWED_HOSTS = os.environ["ALLOWED_HOSTS"].split(",")
+
+# ruleid: python-insecure-cookie-setting
+SESSION_COOKIE_SECURE = False
+# ruleid: python-insecure-cookie-setting
+CSRF_COOKIE_SECURE = False
+# ok: python-insecure-cookie-setting
+CSRF_COOKIE_HTTPONLY = False
+# ok: python-insecure-cookie-setting
+SESSION_COOKIE_SECURE = True
+
+
+def cookies(request, token):
+    response = HttpResponse("ok")
+    # ruleid: python-cookie-without-secure-flags
+    response.set_cookie("sessionid", token)
+    # ruleid: python-cookie-without-secure-flags
+    response.set_cookie("sessionid", token, secure=True)
+    # ruleid: python-cookie-without-secure-flags
+    response.set_cookie("sessionid", token, httponly=True, secure=False)
+    # ruleid: python-cookie-without-secure-flags
+    response.set_signed_cookie("user", token, httponly=True)
+    # ok: python-cookie-without-secure-flags
+    response.set_cookie("sessionid", token, secure=True, httponly=True, samesite="Lax")
+    # ok: python-cookie-without-secure-flags
+    response.set_cookie("sessionid", token, httponly=True, secure=request.is_secure())
+    # ok: python-cookie-without-secure-flags
+    response.set_cookie("sessionid", token, **cookie_options)
+    return response
+
+
+def flask_cookie(token):
+    resp = make_response("ok")
+    # ruleid: python-cookie-without-secure-flags
+    resp.set_cookie("token", token, httponly=True)
+    return resp
+
+
+async def starlette_cookie(token):
+    resp = JSONResponse({})
+    # ruleid: python-cookie-without-secure-flags
+    resp.set_cookie(key="session", value=token)
+    return resp
+
+
+async def aiohttp_cookie(request):
+    resp = web.Response(text="ok")
+    # ruleid: python-cookie-without-secure-flags
+    resp.set_cookie("AIOHTTP_SESSION", "v", max_age=3600)
+    return resp
+
+
+def client_side(client):
+    # ok: python-cookie-without-secure-flags
+    client.set_cookie("localhost", "session", "x")
+
+
+# ruleid: python-web-debug-mode
+api = FastAPI(debug=True)
+# ok: python-web-debug-mode
+api = FastAPI(debug=os.environ.get("DEBUG") == "1")
+# ruleid: python-web-debug-mode
+star = Starlette(debug=True, routes=[])
+# ok: python-web-debug-mode
+star = Starlette(routes=[])
+
+
+async def make_app():
+    # ruleid: python-web-debug-mode
+    application = web.Application(debug=True)
+    # ruleid: python-web-debug-mode
+    aiohttp_debugtoolbar.setup(application)
+    # ruleid: python-web-debug-mode
+    asyncio.get_event_loop().set_debug(True)
+    # ok: python-web-debug-mode
+    asyncio.get_event_loop().set_debug(False)
+    # ok: python-web-debug-mode
+    return web.Application()
