@@ -23,6 +23,7 @@ from gate.errors import ConfigError, GateError
 from gate.gitinfo import changed_since, checkout_ref, files_at, resolve_commit
 from gate.identity import number_occurrences
 from gate.models import Finding, FindingKind
+from gate.scanners.declarations import with_declaration_lines
 from gate.scanners.interface import Scanner, ScanTarget
 from gate.scanners.pip_audit import Manifest, find_manifests, has_includes
 from gate.scanners.project_deps import PROJECT_FILES
@@ -40,12 +41,23 @@ class BaselineScan:
     unchanged_files: frozenset[str]
     unchanged_manifests: frozenset[str]
     scanners: frozenset[str]
+    findings: tuple[Finding, ...] = ()  # what `found` fingerprints, as found at the baseline
 
     def fingerprints(self, current: Iterable[Finding]) -> frozenset[str]:
         """The baseline's fingerprints: those found in what changed, plus the current
         findings of the scanners that ran in files and manifests that did not change."""
         shared = {f.fingerprint for f in current if self._shared(f)}
         return self.found | shared
+
+    def fixed(self, current: Iterable[Finding]) -> tuple[Finding, ...]:
+        """The baseline's findings this run no longer has, once each.
+
+        Only what changed was scanned at the baseline, and a finding of what did not change
+        is the current scan's own, so everything fixed is among `findings`.
+        """
+        now = {f.fingerprint for f in current}
+        gone = {f.fingerprint: f for f in self.findings if f.fingerprint not in now}
+        return tuple(gone.values())
 
     def _shared(self, finding: Finding) -> bool:
         if finding.scanner not in self.scanners:
@@ -91,15 +103,16 @@ def scan_baseline(
             CODE_SCANNER: None if whole_tree else changed,
             DEPENDENCY_SCANNER: frozenset(m.display for m in manifests) - unchanged_manifests,
         }
-        found: set[str] = set()
+        found: list[Finding] = []
         for name in names:
             try:
                 output = scanners[name]().run(replace(old_target, only=only.get(name)))
             except GateError as exc:
                 raise ConfigError(f"--baseline {ref}: {exc}") from exc
-            found.update(f.fingerprint for f in number_occurrences(output.findings))
+            found += with_declaration_lines(number_occurrences(output.findings), root=old_root)
     return BaselineScan(
-        found=frozenset(found),
+        found=frozenset(f.fingerprint for f in found),
+        findings=tuple(found),
         unchanged_files=unchanged_files,
         unchanged_manifests=unchanged_manifests,
         scanners=frozenset(names),

@@ -226,6 +226,10 @@ FAIL_ON = ("critical", "high", "medium", "low", "info")
 @click.option("-q", "--quiet", count=True, help="Print only the verdict line.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write JSON verdict.")
 @click.option("--sarif", "sarif_out", type=click.Path(path_type=Path), help="Write SARIF 2.1.0.")
+@click.option("--sarif-absent/--no-sarif-absent", default=True, show_default=True,
+              help="With --baseline, list the baseline's findings fixed since then in the SARIF "
+              "(baselineState absent). GitHub code scanning opens an alert for every result, "
+              "so the Action leaves them out.")
 @click.option("--markdown", "markdown_out", type=click.Path(path_type=Path),
               help="Write a Markdown summary.")
 @click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML.")

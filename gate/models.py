@@ -250,6 +250,8 @@ class EvaluatedFinding(_Frozen):
 
     `triage` is the register or VEX decision that applied to it, if any (it may have
     unblocked the finding, or be shown as lapsed or not allowed by the policy).
+    `in_baseline` says whether the baseline had it (None on a run without a baseline),
+    whatever the action: an ignored finding can be old or new.
     """
 
     finding: Finding
@@ -258,6 +260,7 @@ class EvaluatedFinding(_Frozen):
     policy_rule: str | None = None
     owner: str | None = None
     triage: TriageDecision | None = None
+    in_baseline: bool | None = None
 
 
 class ScannerStatus(StrEnum):
@@ -409,6 +412,7 @@ class Verdict(_Frozen):
     decision: Decision
     reasons: tuple[str, ...] = ()
     findings: tuple[EvaluatedFinding, ...] = ()
+    fixed: tuple[Finding, ...] = ()  # in the baseline, gone now (diff-aware runs only)
     scanners: tuple[ScannerRun, ...] = ()
     expired_ignores: tuple[ExpiredIgnore, ...] = ()
     decision_sources: tuple[DecisionsNote, ...] = ()

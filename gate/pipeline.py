@@ -23,7 +23,7 @@ from gate.advisories.kev import KevCatalog, load_kev
 from gate.advisories.local import data_paths
 from gate.advisories.lookup import advisory_records
 from gate.advisories.notes import with_advisory_note
-from gate.baseline import scan_baseline
+from gate.baseline import BaselineScan, scan_baseline
 from gate.config import GateConfig
 from gate.decisions import decisions_for
 from gate.errors import ConfigError, GateError
@@ -77,18 +77,8 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
     target = build_target(config, policy, root=root, enrichment=enrichment)
     sink = progress or SilentProgress()
     names = enabled_scanners(config, policy)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        baseline_future = (
-            pool.submit(
-                scan_baseline, ref=config.baseline_ref, target=target, names=names,
-                scanners=SCANNERS,
-            )
-            if config.baseline_ref
-            else None
-        )
-        collected = collect(config, target, names, sink=sink)
-        current = with_declaration_lines(number_occurrences(collected.findings), root=root)
-        baseline = baseline_future.result().fingerprints(current) if baseline_future else None
+    collected, current, baseline_scan = scan_with_baseline(config, target, names, sink=sink)
+    baseline = baseline_scan.fingerprints(current) if baseline_scan else None
     advisories, advisory_data = advisory_records(
         current, offline=enrichment.advisories, offline_source=enrichment.source
     )
@@ -109,11 +99,34 @@ def run_gate(config: GateConfig, *, progress: ProgressSink | None = None) -> Ver
             "branch": config.branch or current_branch(root),
             "scope": scan_scope(config, names, collected.runs),
             "baseline_ref": config.baseline_ref,
+            "fixed": baseline_scan.fixed(current) if baseline_scan else (),
             "policy_source": policy_source.describe(),
             "started_at": started_at,
             "finished_at": datetime.now(UTC),
         }
     )
+
+
+def scan_with_baseline(
+    config: GateConfig, target: ScanTarget, names: Sequence[str], *, sink: ProgressSink
+) -> tuple[Collected, list[Finding], BaselineScan | None]:
+    """Scan the target and, on a diff-aware run, what changed at the baseline, side by side.
+
+    Returns what the scanners did, the current findings (numbered, dependency findings on
+    their manifest line) and the baseline scan, if any.
+    """
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        baseline_future = (
+            pool.submit(
+                scan_baseline, ref=config.baseline_ref, target=target, names=names,
+                scanners=SCANNERS,
+            )
+            if config.baseline_ref
+            else None
+        )
+        collected = collect(config, target, names, sink=sink)
+        current = with_declaration_lines(number_occurrences(collected.findings), root=target.root)
+        return collected, current, baseline_future.result() if baseline_future else None
 
 
 def applied_policy(config: GateConfig, root: Path) -> tuple[PolicySource, Policy]:

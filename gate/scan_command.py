@@ -19,6 +19,7 @@ from gate.models import Verdict
 from gate.pipeline import run_gate
 from gate.progress import LineProgress, LiveProgress, ProgressSink
 from gate.report import render
+from gate.report.sarif import render_sarif
 from gate.report.text import render_text, summary_line
 from gate.spool import SpoolError, spool_verdict, spooled_where
 
@@ -60,11 +61,17 @@ def write_reports(verdict: Verdict, options: dict[str, Any]) -> None:
         destination = options.get(option)
         if destination is None:
             continue
-        text = render(fmt, verdict)
+        text = _report(fmt, verdict, options)
         if str(destination) == "-":
             click.echo(text, nl=not text.endswith("\n"))
             continue
         _write_atomically(Path(destination), text)
+
+
+def _report(fmt: str, verdict: Verdict, options: dict[str, Any]) -> str:
+    if fmt == "sarif" and not options.get("sarif_absent", True):
+        return render_sarif(verdict, absent=False)
+    return render(fmt, verdict)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -86,7 +93,7 @@ def print_verdict(verdict: Verdict, options: dict[str, Any]) -> None:
     output = options.get("output")
     if output is not None:
         plain = render_text(verdict, color=False, width=width, verbosity=max(verbosity, 0))
-        _write_atomically(Path(output), plain if fmt == "text" else render(fmt, verdict))
+        _write_atomically(Path(output), plain if fmt == "text" else _report(fmt, verdict, options))
         click.echo(summary_line(verdict))
         return
     if fmt == "text":
@@ -94,7 +101,7 @@ def print_verdict(verdict: Verdict, options: dict[str, Any]) -> None:
         text = render_text(verdict, color=color, width=width, verbosity=verbosity)
         click.echo(text, nl=False, color=color)  # click strips escapes off a TTY unless told
         return
-    text = render(fmt, verdict)
+    text = _report(fmt, verdict, options)
     click.echo(text, nl=not text.endswith("\n"))
 
 

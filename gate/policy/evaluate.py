@@ -126,6 +126,7 @@ def _evaluate_one(
         reason=outcome.reason,
         policy_rule=outcome.rule,
         triage=outcome.triage,
+        in_baseline=None if baseline is None else finding.fingerprint in baseline,
     )
 
 

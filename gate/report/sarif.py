@@ -68,29 +68,87 @@ _LEVEL = {Action.BLOCK: "error", Action.WARN: "warning"}
 _CWE_NUMBER = re.compile(r"CWE[-_ ]?0*(\d+)", re.IGNORECASE)
 _MAX_TAGS = 20  # GitHub keeps at most 20 tags per rule
 _ABSOLUTE_URL = re.compile(r"^https?://\S+$")
+MAX_RESULTS_PER_RUN = 25_000  # GitHub rejects a run with more results
+MAX_RUNS = 20  # GitHub rejects a file with more runs
+OMITTED_KEY = "riskgate/omittedResults"
+FIXED_ACTION = "fixed"
+_Item = EvaluatedFinding | Finding  # a current finding, or one fixed since the baseline
 
 
-def render_sarif(verdict: Verdict) -> str:
-    """The verdict as a SARIF 2.1.0 log (JSON text)."""
-    return json.dumps(sarif_document(verdict), indent=2, ensure_ascii=False)
+def render_sarif(verdict: Verdict, *, absent: bool = True) -> str:
+    """The verdict as a SARIF 2.1.0 log (JSON text); see `sarif_document`."""
+    return json.dumps(sarif_document(verdict, absent=absent), indent=2, ensure_ascii=False)
 
 
-def sarif_document(verdict: Verdict) -> dict[str, Any]:
-    """The verdict as a SARIF 2.1.0 log (a JSON-ready dict)."""
+def sarif_document(
+    verdict: Verdict,
+    *,
+    absent: bool = True,
+    max_results: int = MAX_RESULTS_PER_RUN,
+    max_runs: int = MAX_RUNS,
+) -> dict[str, Any]:
+    """The verdict as a SARIF 2.1.0 log (a JSON-ready dict).
+
+    One run per scanner, split into runs of at most `max_results` results (GitHub's limit);
+    at most `max_runs` runs, the results beyond them counted in the last run. With `absent`,
+    a diff-aware run also lists the baseline's findings it no longer has (`absent`).
+    """
+    items = _items_by_scanner(verdict, absent=absent)
     names = _scanner_names(verdict) or ["riskgate"]
-    runs = {run.name: run for run in verdict.scanners}
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [_run(verdict, name=name, scanner_run=runs.get(name)) for name in names],
-    }
+    names += [name for name in items if name not in names]
+    scanner_runs = {run.name: run for run in verdict.scanners}
+    runs: list[dict[str, Any]] = []
+    for name in names:
+        mine = items.get(name, [])
+        parts = [mine[i : i + max_results] for i in range(0, len(mine), max_results)] or [[]]
+        runs += [
+            _run(verdict, name=name, items=part, scanner_run=scanner_runs.get(name),
+                 part=number, parts=len(parts))
+            for number, part in enumerate(parts, start=1)
+        ]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": _within_run_limit(runs, max_runs)}
 
 
-def _run(verdict: Verdict, *, name: str, scanner_run: ScannerRun | None) -> dict[str, Any]:
-    items = [item for item in ordered(verdict.findings) if item.finding.scanner == name]
+def _items_by_scanner(verdict: Verdict, *, absent: bool) -> dict[str, list[_Item]]:
+    """Each scanner's results in report order, then the findings fixed since the baseline."""
+    by_scanner: dict[str, list[_Item]] = {}
+    for item in ordered(verdict.findings):
+        by_scanner.setdefault(item.finding.scanner, []).append(item)
+    if absent and verdict.baseline_ref:
+        for finding in verdict.fixed:
+            by_scanner.setdefault(finding.scanner, []).append(finding)
+    return by_scanner
+
+
+def _within_run_limit(runs: list[dict[str, Any]], max_runs: int) -> list[dict[str, Any]]:
+    """At most `max_runs` runs; the results of the others are counted in the last one kept."""
+    if len(runs) <= max_runs:
+        return runs
+    kept, dropped = runs[:max_runs], runs[max_runs:]
+    omitted = sum(len(run["results"]) for run in dropped)
+    last = kept[-1]
+    last.setdefault("properties", {})[OMITTED_KEY] = omitted
+    text = (f"{omitted} more results left out: SARIF for GitHub holds at most {max_runs} runs "
+            "of at most 25,000 results; the JSON report has every finding")
+    invocations = last.setdefault("invocations", [{"executionSuccessful": True}])
+    notifications = invocations[0].setdefault("toolExecutionNotifications", [])
+    notifications.append({"level": "warning", "message": {"text": text}})
+    return kept
+
+
+def _run(
+    verdict: Verdict,
+    *,
+    name: str,
+    items: list[_Item],
+    scanner_run: ScannerRun | None,
+    part: int,
+    parts: int,
+) -> dict[str, Any]:
     by_rule: dict[str, list[Finding]] = {}
     for item in items:
-        by_rule.setdefault(item.finding.rule_id, []).append(item.finding)
+        finding = _finding_of(item)
+        by_rule.setdefault(finding.rule_id, []).append(finding)
     rule_index = {rule_id: index for index, rule_id in enumerate(by_rule)}
     driver: dict[str, Any] = {"name": name}
     if scanner_run and scanner_run.version:
@@ -99,16 +157,29 @@ def _run(verdict: Verdict, *, name: str, scanner_run: ScannerRun | None) -> dict
         driver["informationUri"] = TOOL_URIS[name]
     driver["rules"] = [_rule(rule_id, findings) for rule_id, findings in by_rule.items()]
     run: dict[str, Any] = {"tool": {"driver": driver}}
-    if policy_properties(verdict):
-        run["properties"] = policy_properties(verdict)
-    if scanner_run:
+    properties = policy_properties(verdict)
+    if parts > 1:
+        # GitHub takes one run per tool and category: each further part needs its own id.
+        properties = {**properties, "riskgate/part": f"{part} of {parts}"}
+        if part > 1:
+            run["automationDetails"] = {"id": f"riskgate/{name}/part-{part}/"}
+    if properties:
+        run["properties"] = properties
+    if scanner_run and part == 1:
         run["invocations"] = [_invocation(scanner_run)]
-    _decision_notifications(run, verdict)
+    if part == 1:
+        _decision_notifications(run, verdict)
     run["results"] = [
         _result(item, rule_index=rule_index[item.finding.rule_id], verdict=verdict)
+        if isinstance(item, EvaluatedFinding)
+        else _absent_result(item, rule_index=rule_index[item.rule_id], verdict=verdict)
         for item in items
     ]
     return run
+
+
+def _finding_of(item: _Item) -> Finding:
+    return item.finding if isinstance(item, EvaluatedFinding) else item
 
 
 def _invocation(scanner_run: ScannerRun) -> dict[str, Any]:
@@ -227,10 +298,31 @@ def _result(item: EvaluatedFinding, *, rule_index: int, verdict: Verdict) -> dic
         del result["locations"]
     if item.action is Action.IGNORE:
         result["suppressions"] = [_suppression(item)]
-    if item.action is Action.EXISTING:
-        result["baselineState"] = "unchanged"
-    elif verdict.baseline_ref:
-        result["baselineState"] = "new"
+    if verdict.baseline_ref:
+        result["baselineState"] = "unchanged" if _in_baseline(item) else "new"
+    return result
+
+
+def _in_baseline(item: EvaluatedFinding) -> bool:
+    """Whether the baseline had it (verdicts from before `in_baseline`: only `existing` did)."""
+    return item.action is Action.EXISTING if item.in_baseline is None else item.in_baseline
+
+
+def _absent_result(finding: Finding, *, rule_index: int, verdict: Verdict) -> dict[str, Any]:
+    """A finding of the baseline this run no longer has: `baselineState: absent`."""
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": "note",
+        "message": {"text": f"Fixed since {verdict.baseline_ref}: {_message(finding)}"},
+        "locations": _locations(finding, verdict=verdict),
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "baselineState": "absent",
+        "properties": {"action": FIXED_ACTION, "severity": finding.severity.value,
+                       "kind": finding.kind.value},
+    }
+    if not result["locations"]:
+        del result["locations"]
     return result
 
 

@@ -51,7 +51,7 @@ if [ -z "$baseline" ]; then
   esac
 fi
 
-args=(scan --no-progress "--json=$json" "--markdown=$markdown" "--sarif=$sarif"
+args=(scan --no-progress "--json=$json" "--markdown=$markdown" "--sarif=$sarif" --no-sarif-absent
   "--github-annotations=$annotations")
 [ -z "${INPUT_POLICY:-}" ] || args+=("--policy=$INPUT_POLICY")
 [ -z "${INPUT_ADVISORIES:-}" ] || args+=("--advisories=$INPUT_ADVISORIES")

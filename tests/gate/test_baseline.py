@@ -17,6 +17,7 @@ from gate.baseline import scan_baseline
 from gate.config import GateConfig, default_policy_path
 from gate.models import Action, Decision, Verdict
 from gate.pipeline import SCANNERS, run_gate
+from gate.report.sarif import sarif_document
 from gate.scanners.interface import ScanTarget
 from tests.conftest import REPO_ROOT
 
@@ -121,6 +122,27 @@ def test_diff_aware_verdict_equals_a_full_baseline_scan(
     assert diff_aware.decision is Decision.BLOCK
     counts = diff_aware.count_by_action()
     assert counts == {action: sum(1 for *_, a in expected if a == action) for action in counts}
+    now = {fp for fp, *_ in expected}
+    assert {f.fingerprint for f in diff_aware.fixed} == old_fingerprints - now
+    assert "gone.py" in {f.location.path for f in diff_aware.fixed}
+    assert all((item.in_baseline is True) == (item.finding.fingerprint in old_fingerprints)
+               for item in diff_aware.findings)
+
+
+def test_sarif_of_a_diff_aware_run_marks_new_unchanged_and_absent(
+    repo: Path, semgrep_env: str
+) -> None:
+    verdict = run_gate(_config(repo, baseline="HEAD~1"))
+    states: dict[str, set[str]] = {}
+    for run in sarif_document(verdict)["runs"]:
+        for result in run["results"]:
+            where = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            states.setdefault(result["baselineState"], set()).add(where)
+    assert states["absent"] == {"gone.py"}
+    assert {"app.py", "requirements.txt"} <= states["unchanged"]
+    assert {"lib/new.py", "scratch.py"} <= states["new"]
+    without = sarif_document(verdict, absent=False)
+    assert all(r["baselineState"] != "absent" for run in without["runs"] for r in run["results"])
 
 
 def test_only_changed_files_and_manifests_are_scanned_at_the_baseline(
