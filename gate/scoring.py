@@ -97,13 +97,41 @@ def probability_of(finding: Finding) -> Level:
     if finding.known_exploited:
         return Level(value=5, reason="listed in CISA KEV: known to be exploited")
     if finding.epss_percentile is not None:
-        value = next((v for t, v in _EPSS_LEVELS if finding.epss_percentile >= t), 1)
-        return Level(value=value, reason=f"EPSS percentile {finding.epss_percentile:.2f}")
+        value, reason = _epss_level(finding.epss_percentile)
+        return Level(value=value, reason=reason)
     if finding.kind is FindingKind.CODE:
         return _code_probability(finding.confidence)
     if finding.fix_available:
         return Level(value=3, reason="public advisory with a published fix (the patch shows how)")
     return Level(value=2, reason="public advisory, no fix published, no exploit data")
+
+
+def _epss_level(percentile: float) -> tuple[int, str]:
+    return next((v for t, v in _EPSS_LEVELS if percentile >= t), 1), (
+        f"EPSS percentile {percentile:.2f}"
+    )
+
+
+def _cvss_level(score: float) -> tuple[int, str]:
+    return next((v for t, v in _CVSS_LEVELS if score >= t), 1), f"CVSS {score:.1f}"
+
+
+def score_inputs(finding: Finding) -> tuple[object, ...]:
+    """Everything a finding's score and SLA depend on (in one context): equal inputs, equal score.
+
+    EPSS percentiles and CVSS scores enter as their level and the words the reason shows, so a
+    large run scores each distinct combination once rather than once per finding.
+    """
+    epss, cvss = finding.epss_percentile, finding.cvss_score
+    return (
+        finding.known_exploited,
+        None if epss is None else _epss_level(epss),
+        finding.kind,
+        finding.confidence,
+        finding.fix_available,
+        None if cvss is None else _cvss_level(cvss),
+        finding.severity,
+    )
 
 
 def _code_probability(confidence: str | None) -> Level:
@@ -116,8 +144,8 @@ def _code_probability(confidence: str | None) -> Level:
 def base_impact(finding: Finding) -> Level:
     """Impact from the CVSS base score, else the severity; unknown severity counts as high."""
     if finding.cvss_score is not None:
-        value = next((v for t, v in _CVSS_LEVELS if finding.cvss_score >= t), 1)
-        return Level(value=value, reason=f"CVSS {finding.cvss_score:.1f}")
+        value, reason = _cvss_level(finding.cvss_score)
+        return Level(value=value, reason=reason)
     if finding.severity is Severity.UNKNOWN:
         return Level(
             value=UNKNOWN_SEVERITY_IMPACT,

@@ -57,6 +57,7 @@ from register.scoring import (
     due_date_for,
     expected_annual_loss,
     score_finding,
+    score_inputs,
     sla_days_of,
 )
 from register.triage import expire_acceptances
@@ -390,10 +391,7 @@ class _Scorer:
     )
 
     def __call__(self, finding: Finding) -> tuple[RiskScore, int, AnnualLoss | None]:
-        key = (
-            finding.kind, finding.severity, finding.cvss_score, finding.known_exploited,
-            finding.epss_percentile, finding.confidence, bool(finding.fix_versions),
-        )
+        key = score_inputs(finding)
         found = self.memo.get(key)
         if found is None:
             score = score_finding(finding, self.context)
@@ -638,6 +636,7 @@ def _sqlite_datetime(value: datetime) -> str:
     return _naive_utc(value).isoformat(" ", "microseconds")
 
 
+@functools.lru_cache(maxsize=1024)  # deadlines repeat across findings
 def _sqlite_date(value: date) -> str:
     """SQLAlchemy's SQLite DATE storage format."""
     return value.isoformat()

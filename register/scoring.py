@@ -19,6 +19,7 @@ from gate.scoring import (
     impact_of,
     probability_of,
     score_finding,
+    score_inputs,
     sla_days_for,
     sla_days_of,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "impact_of",
     "probability_of",
     "score_finding",
+    "score_inputs",
     "sla_days_for",
     "sla_days_of",
 ]

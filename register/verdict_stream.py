@@ -4,8 +4,10 @@ A 100,000-finding verdict is about 65 MB of JSON; parsed whole into models it pe
 Here memory stays flat: a first pass reads every top-level field except `findings` (stepping over
 the findings one by one) into a `Verdict` without findings; `findings()` then yields each finding
 validated as `EvaluatedFinding`. The JSON is read in 1 MiB chunks with the standard library's
-decoder, one value at a time. Any problem is a `RegisterInputError` naming the file and the place
-(line and column, or the field path such as `findings.12.finding.severity`).
+decoder, one value at a time; the first pass also notes where each batch of findings lies, so
+the second validates a batch's text straight from JSON (pydantic's parser, no Python dicts).
+Any problem is a `RegisterInputError` naming the file and the place (line and column, or the
+field path such as `findings.12.finding.severity`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from gate.models import EvaluatedFinding, Verdict
 from register.errors import RegisterInputError
@@ -25,6 +27,8 @@ CHUNK_CHARS = 1 << 20
 MAX_VALUE_CHARS = 64 << 20  # one finding or header field; more is no verdict
 _WHITESPACE = " \t\n\r"
 _NUL_ESCAPE = "\\u0000"
+BATCH = 256  # findings validated together from their JSON text
+_BATCH_OF_FINDINGS = TypeAdapter(list[EvaluatedFinding])
 
 
 class VerdictFileError(RegisterInputError):
@@ -125,6 +129,19 @@ class _Reader:
             self.pos = end
             return decoded
 
+    def take(self, end: int) -> str:
+        """The text from the next unread character up to absolute offset `end`, consumed."""
+        parts = []
+        while self.offset + len(self.buffer) < end:
+            parts.append(self.buffer[self.pos :])
+            self.pos = len(self.buffer)
+            if not self._fill():
+                raise _NotJson("the file changed while it was read", self.tell())
+        stop = end - self.offset
+        parts.append(self.buffer[self.pos : stop])
+        self.pos = stop
+        return "".join(parts)
+
 
 @dataclass(frozen=True, kw_only=True)
 class VerdictFile:
@@ -135,14 +152,25 @@ class VerdictFile:
     finding_count: int
     findings_at: int | None  # character offset of the `findings` array, if any
     may_hold_nul: bool  # a `\\u0000` escape occurs somewhere in the text
+    # (start, end) character offsets of each batch of `BATCH` findings (the last may be short)
+    batches: tuple[tuple[int, int], ...] = ()
 
     def findings(self) -> Iterator[EvaluatedFinding]:
-        """Each finding, validated, in file order."""
-        for index, raw in self.raw_findings():
-            try:
-                yield EvaluatedFinding.model_validate(raw)
-            except ValidationError as exc:
-                raise _invalid(self.path, exc, prefix=f"findings.{index}") from exc
+        """Each finding, validated, in file order (a batch's JSON text at a time)."""
+        if not self.batches:
+            return
+        with _open(self.path) as handle:
+            reader = _Reader(handle)
+            for number, (start, end) in enumerate(self.batches):
+                try:
+                    _skip_chars(reader, start)
+                    text = reader.take(end)
+                except _NotJson as exc:
+                    raise _syntax_error(self.path, exc) from exc
+                try:
+                    yield from _BATCH_OF_FINDINGS.validate_json(f"[{text}]")
+                except ValidationError as exc:
+                    raise _invalid_batch(self.path, exc, first=number * BATCH) from exc
 
     def raw_findings(self) -> Iterator[tuple[int, Any]]:
         """Each finding as decoded JSON, with its index (for checks beyond the schema)."""
@@ -170,7 +198,7 @@ def read_verdict_file(path: Path) -> VerdictFile:
     try:
         with _open(path) as handle:
             reader = _Reader(handle)
-            fields, count, findings_at = _top_level(reader)
+            fields, count, findings_at, batches = _top_level(reader)
             saw_nul = reader.saw_nul_escape or _NUL_ESCAPE in reader.buffer
     except _NotJson as exc:
         raise _syntax_error(path, exc) from exc
@@ -185,18 +213,22 @@ def read_verdict_file(path: Path) -> VerdictFile:
     except ValidationError as exc:
         raise _invalid(path, exc) from exc
     return VerdictFile(path=path, header=header, finding_count=count, findings_at=findings_at,
-                       may_hold_nul=saw_nul)
+                       may_hold_nul=saw_nul, batches=batches)
 
 
-def _top_level(reader: _Reader) -> tuple[Any, int, int | None]:
-    """The top-level object without its findings, their count and where they start."""
+Batches = tuple[tuple[int, int], ...]
+
+
+def _top_level(reader: _Reader) -> tuple[Any, int, int | None, Batches]:
+    """The top-level object without its findings, their count, where they start, their batches."""
     if reader.peek() != "{":
         document = reader.value()
         _expect_end(reader)
-        return document, 0, None
+        return document, 0, None, ()
     reader.expect("{")
     fields: dict[str, Any] = {}
     count, findings_at = 0, None
+    batches: Batches = ()
     if reader.peek() == "}":
         reader.expect("}")
     else:
@@ -206,30 +238,40 @@ def _top_level(reader: _Reader) -> tuple[Any, int, int | None]:
                 raise _NotJson("expected a field name", reader.tell())
             reader.expect(":")
             if key == "findings" and reader.peek() == "[":
-                findings_at, count = reader.tell(), _skip_array(reader)
+                findings_at = reader.tell()
+                count, batches = _skip_array(reader)
                 fields.pop("findings", None)
             else:
                 fields[key] = reader.value()
                 if key == "findings":
-                    findings_at = None
+                    findings_at, batches = None, ()
             if reader.expect(",}") == "}":
                 break
     _expect_end(reader)
-    return fields, count, findings_at
+    return fields, count, findings_at, batches
 
 
-def _skip_array(reader: _Reader) -> int:
-    """Step over an array value, decoding one item at a time; its length."""
+def _skip_array(reader: _Reader) -> tuple[int, Batches]:
+    """Step over an array value, decoding one item at a time; its length and batches.
+
+    A batch is the text of up to `BATCH` items and the commas between them: wrapped in
+    brackets, it is a JSON array again.
+    """
     reader.expect("[")
     if reader.peek() == "]":
         reader.expect("]")
-        return 0
-    count = 0
+        return 0, ()
+    count, batches, start = 0, [], reader.tell()
     while True:
         reader.value()
         count += 1
-        if reader.expect(",]") == "]":
-            return count
+        end = reader.tell()
+        last = reader.expect(",]") == "]"
+        if last or count % BATCH == 0:
+            batches.append((start, end))
+            start = reader.tell()
+        if last:
+            return count, tuple(batches)
 
 
 def _expect_end(reader: _Reader) -> None:
@@ -271,6 +313,13 @@ def _line_column(path: Path, offset: int) -> tuple[int, int]:
 def _syntax_error(path: Path, exc: _NotJson) -> VerdictFileError:
     line, column = _line_column(path, exc.offset)
     return VerdictFileError(path, f"not valid JSON at line {line} column {column}: {exc}")
+
+
+def _invalid_batch(path: Path, exc: ValidationError, *, first: int) -> VerdictFileError:
+    """`_invalid` for a batch whose first finding is number `first` of the file."""
+    index, *rest = exc.errors()[0]["loc"]
+    where = ".".join(str(part) for part in (f"findings.{first + int(index)}", *rest))
+    return VerdictFileError(path, f"not a verdict: {where}: {exc.errors()[0]['msg']}", field=where)
 
 
 def _invalid(path: Path, exc: ValidationError, *, prefix: str = "") -> VerdictFileError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from register.scoring import (
     expected_annual_loss,
     probability_of,
     score_finding,
+    score_inputs,
     sla_days_of,
 )
 from tests.register.factories import code, dependency
@@ -114,3 +116,30 @@ def test_kev_deadline_runs_from_first_seen_never_from_cisas_date() -> None:
     assert due_date_for(plain, opened_at=opened, sla_days=30) == date(2026, 2, 4)
 
 
+
+
+def test_findings_with_equal_score_inputs_score_alike() -> None:
+    """Recording scores each distinct `score_inputs` once: that must never change a score."""
+    rng = random.Random(7)  # noqa: S311 - test data, not secrets
+    context = RiskContext(business_criticality=Criticality.HIGH)
+    by_inputs: dict[tuple[object, ...], set[tuple[object, ...]]] = {}
+    for n in range(3000):
+        finding = dependency(
+            f"pkg{n % 7}", f"CVE-2024-{n}", severity=rng.choice(list(Severity)),
+            epss_percentile=rng.choice([None, rng.random(), 0.7996, 0.8, 0.19999]),
+            cvss_score=rng.choice([None, round(rng.uniform(0, 10), 2), 6.95, 7.0]),
+            known_exploited=rng.random() < 0.1,
+            fix_versions=rng.choice([(), ("2.0",)]),
+        )
+        score = score_finding(finding, context)
+        outcome = (score, sla_days_of(finding, context))
+        by_inputs.setdefault(score_inputs(finding), set()).add(outcome)
+    assert all(len(outcomes) == 1 for outcomes in by_inputs.values())
+    assert len(by_inputs) < 3000 / 2  # the point: far fewer distinct inputs than findings
+
+
+def test_score_inputs_tell_apart_what_reads_alike_but_scores_differently() -> None:
+    below, at = (dependency("a", "CVE-1", epss_percentile=p) for p in (0.7996, 0.8))
+    assert probability_of(below).reason == probability_of(at).reason  # both "0.80"
+    assert probability_of(below).value != probability_of(at).value
+    assert score_inputs(below) != score_inputs(at)

@@ -34,6 +34,7 @@ def test_stream_reads_what_a_whole_parse_reads_across_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indent: int | None
 ) -> None:
     monkeypatch.setattr(verdict_stream, "CHUNK_CHARS", 97)  # values cut at every place
+    monkeypatch.setattr(verdict_stream, "BATCH", 7)  # batches cut by chunks, a short last one
     original = many_findings(60)
     path = write(tmp_path / "v.json", original.model_dump_json(indent=indent))
 
@@ -90,6 +91,17 @@ def test_an_invalid_finding_names_its_index_and_field(tmp_path: Path) -> None:
     document["findings"][6]["finding"]["severity"] = "dreadful"
     streamed = read_verdict_file(write(tmp_path / "v.json", json.dumps(document)))
     with pytest.raises(RegisterInputError, match=r"findings\.6\.finding\.severity: Input should"):
+        list(streamed.findings())
+
+
+def test_an_invalid_finding_in_a_later_batch_names_its_index_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verdict_stream, "BATCH", 4)
+    document = many_findings(20).model_dump(mode="json")
+    document["findings"][13]["finding"]["severity"] = "catastrophic"
+    streamed = read_verdict_file(write(tmp_path / "v.json", json.dumps(document)))
+    with pytest.raises(RegisterInputError, match=r"findings\.13\.finding\.severity"):
         list(streamed.findings())
 
 
