@@ -29,6 +29,10 @@ def serve() -> None:
     app.debug = True
     # ruleid: python-flask-debug-enabled
     app.config["DEBUG"] = True
+    # ruleid: python-flask-debug-enabled
+    app.config.update(DEBUG=True, TESTING=False)
+    # ok: python-flask-debug-enabled
+    app.config.update(DEBUG=False)
     # ok: python-flask-debug-enabled
     app.run(debug=False)
     # ok: python-flask-debug-enabled

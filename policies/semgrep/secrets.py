@@ -1,7 +1,11 @@
+import hashlib
+import hmac
 import os
 
 import boto3
+import jwt
 import psycopg2
+from itsdangerous import URLSafeTimedSerializer
 
 # ruleid: python-hardcoded-password
 DB_PASSWORD = "s3cr3t-Passw0rd!"
@@ -28,7 +32,7 @@ def connect() -> None:
 
 class Settings:
     def __init__(self) -> None:
-        # ruleid: python-hardcoded-api-key
+        # ruleid: python-hardcoded-api-key, python-platform-token
         self.api_key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
         # ok: python-hardcoded-api-key
         self.secret_key = os.environ.get("SECRET_KEY", "")
@@ -79,3 +83,47 @@ password = "$2b$12$KIXQJ8l1XQ0Zq3l5h0y1UeY5JcE8uK2n3Ff6l0u9bq8b1l1z9Zc7e"
 password = "pbkdf2_sha256$600000$salt$hashvalue"
 # ok: python-hardcoded-password
 admin_password = "5f4dcc3b5aa765d61d8327deb882cf99"
+
+
+def tokens() -> None:
+    # ruleid: python-platform-token
+    github = "ghp_R8s2Kd93LmQp0ZxYv7TnW4bA1cE6fH5gJ2kL"
+    # ruleid: python-platform-token
+    headers = {"Authorization": "Bearer glpat-Xy8sK2mN4pQ7rT1vW3zA"}
+    # ruleid: python-platform-token
+    slack = "xoxb-2938475610-5647382910-AbCdEfGhIjKlMnOpQrStUvWx"
+    # ruleid: python-platform-token
+    maps = "AIzaSyD8r4Kq9LmN2pXv7TzW1bC5eF6gH3jK0lM"
+    # ruleid: python-platform-token
+    azure = "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4MTIzNA==;EndpointSuffix=core.windows.net"
+    # ok: python-platform-token
+    placeholder = "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    # ok: python-platform-token
+    prefix = "ghp_"
+    # ok: python-platform-token
+    azure_env = os.environ["AZURE_STORAGE_CONNECTION_STRING"]
+    # ruleid: python-hardcoded-jwt
+    bearer = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInJvbGUiOiJhZG1pbiJ9.lD7Ph3L4Dtx9nB2v8Qk1sWm6ZyXcA0r5TgHjKuVoPeE"
+    # ok: python-hardcoded-jwt
+    header_only = "eyJhbGciOiJIUzI1NiJ9"
+    return github, headers, slack, maps, azure, placeholder, prefix, azure_env, bearer, header_only
+
+
+def signing(payload, token) -> None:
+    # ruleid: python-hardcoded-signing-key
+    encoded = jwt.encode(payload, "secret", algorithm="HS256")
+    # ruleid: python-hardcoded-signing-key
+    claims = jwt.decode(token, key="s3cr3t", algorithms=["HS256"])
+    # ruleid: python-hardcoded-signing-key
+    serializer = URLSafeTimedSerializer("dev-key")
+    # ruleid: python-hardcoded-signing-key
+    mac = hmac.new(b"hmac-key", token, hashlib.sha256)
+    # ok: python-hardcoded-signing-key
+    encoded = jwt.encode(payload, os.environ["JWT_SECRET"], algorithm="HS256")
+    # ok: python-hardcoded-signing-key
+    claims = jwt.decode(token, settings.SECRET_KEY, algorithms=["HS256"])
+    # ok: python-hardcoded-signing-key
+    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"])
+    # ok: python-hardcoded-signing-key
+    data = json.decode(token, "utf-8")
+    return encoded, claims, serializer, mac, data
