@@ -102,6 +102,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--paths", default="/,/triage", help="Comma-separated pages to load.")
+    parser.add_argument("--page-cache-seconds", type=float, default=None,
+                        help="GATE_PAGE_CACHE_SECONDS of the service (0: every page rendered "
+                        "afresh; default: the service's default).")
     args = parser.parse_args()
     if not (1 <= args.clients <= MAX_CLIENTS and 0 < args.seconds <= MAX_SECONDS):
         parser.error(f"--clients 1..{MAX_CLIENTS} and --seconds up to {MAX_SECONDS}")
@@ -116,7 +119,9 @@ def main() -> None:
             token = create_token(session, name="load", role=Role.ADMIN)[1]
         engine.dispose()
         port = free_port()
-        server = start_server(url, port, workers=args.workers)
+        cache = args.page_cache_seconds
+        server = start_server(url, port, workers=args.workers, env={} if cache is None else
+                              {"GATE_PAGE_CACHE_SECONDS": str(cache)})
         try:
             base = f"http://127.0.0.1:{port}"
             warm = logged_in_client(base, token)
@@ -126,7 +131,8 @@ def main() -> None:
             cookies = warm.cookies
             warm.close()
             print(f"{args.clients} clients x {args.seconds:g} s on {', '.join(paths)}, "
-                  f"{args.workers} worker(s)")
+                  f"{args.workers} worker(s), page cache "
+                  f"{'default' if cache is None else f'{cache:g} s'}")
             report(*asyncio.run(load(base, cookies, paths, clients=args.clients,
                                      seconds=args.seconds)))
         finally:

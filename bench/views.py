@@ -120,9 +120,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, port: int, *, workers: int = 1) -> subprocess.Popen[bytes]:
-    """uvicorn with the app factory on loopback."""
-    env = {**os.environ, "GATE_DATABASE_URL": url, "GATE_SECRET_KEY": "bench" * 8}
+def start_server(
+    url: str, port: int, *, workers: int = 1, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """uvicorn with the app factory on loopback (`env`: extra GATE_* settings)."""
+    env = {**os.environ, "GATE_DATABASE_URL": url, "GATE_SECRET_KEY": "bench" * 8, **(env or {})}
     command = [sys.executable, "-m", "uvicorn", "register.web.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                "--workers", str(workers)]

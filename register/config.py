@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # this clock skew, or older than this many days (a late spool replay fits comfortably).
     max_clock_skew_seconds: int = Field(default=300, ge=0, le=86_400)
     max_run_age_days: int = Field(default=365, ge=1, le=36_500)
+    # Rendered pages are reused while the register's data is unchanged, at most this long
+    # (bounds staleness after writes made behind the register's back); 0 turns caching off.
+    page_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
 
 
 def load_settings(*, database_url: str | None = None) -> Settings:

@@ -30,6 +30,7 @@ from register.web.errors import install_error_handlers
 from register.web.health import healthz
 from register.web.limits import BodyLimitMiddleware
 from register.web.pages import pages_router
+from register.web.pages.cache import PageCache
 from register.web.wording import money
 
 HERE = Path(__file__).resolve().parent
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings, app.state.engine = settings, engine
     app.state.templates = make_templates()
+    app.state.page_cache = PageCache(seconds=settings.page_cache_seconds)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         SessionMiddleware, secret_key=signing_key(settings), session_cookie=SESSION_COOKIE,

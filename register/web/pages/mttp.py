@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
+from sqlmodel import Session
 from starlette.responses import Response
 
 from register import queries, trends
 from register.web.charts import line_chart
 from register.web.deps import PageViewer, SessionDep
-from register.web.pages.render import render
+from register.web.pages.cache import render_cached
 from register.web.present import all_project_names, mttp_public
 from register.web.schemas import MttpPublic, Text
 
@@ -59,11 +60,16 @@ def mttp_page(
     project: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> Response:
     """Time to patch by severity and month, with SLA compliance."""
-    project = project or None
+    return render_cached(request, session, who, "mttp.html",
+                         lambda: mttp_context(session, project or None))
+
+
+def mttp_context(session: Session, project: str | None) -> dict[str, Any]:
+    """What the time-to-patch page shows."""
     report = mttp_public(session, project=project)
     chosen = queries.get_project(session, name=project) if project else None
     targets = trends.sla_targets(chosen.sla_days if chosen else None)
-    context = {
+    return {
         "targets": targets,
         "project": project,
         "projects": all_project_names(session),
@@ -72,4 +78,3 @@ def mttp_page(
         "severity_chart": severity_chart(report, targets),
         "active": "mttp",
     }
-    return render(request, "mttp.html", context, principal=who)

@@ -15,7 +15,7 @@ from register.queries import ProjectSummary
 from register.scoring import band_for
 from register.trends import OnTime
 from register.web.deps import PageViewer, SessionDep
-from register.web.pages.render import render
+from register.web.pages.cache import render_cached
 from register.web.present import matrix_public, project_names, sla_public
 from register.web.schemas import Text
 from register.web.wording import risk_sentence
@@ -103,13 +103,18 @@ def overview(
     project: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> Response:
     """The overview for executives, for all projects or one."""
-    project = project or None
+    return render_cached(request, session, who, "overview.html",
+                         lambda: overview_context(session, project or None))
+
+
+def overview_context(session: Session, project: str | None) -> dict[str, Any]:
+    """What the overview shows."""
     summaries = by_exposure(session, queries.project_summaries(session))
     shown = [s for s in summaries if project is None or s.name == project]
     matrix = matrix_public(session, project=project)
     sla = sla_public(session, project=project)
     total = totals(shown)
-    context = {
+    return {
         "on_time": OnTime(fixed=sla.fixed, within_sla=sla.within_sla, overdue_open=total.overdue),
         "project": project,
         "projects": [s.name for s in summaries],
@@ -123,4 +128,3 @@ def overview(
         "sla": sla,
         "active": "overview",
     }
-    return render(request, "overview.html", context, principal=who)

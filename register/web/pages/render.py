@@ -23,11 +23,13 @@ def render(
     *,
     principal: Principal | None,
     status_code: int = 200,
+    csrf_token: str | None = None,
 ) -> Response:
-    """A page with the signed-in principal, the CSRF token and any flash message."""
+    """A page with the signed-in principal, the CSRF token (the session's unless given) and
+    any flash message."""
     templates: Jinja2Templates = request.app.state.templates
     flash = request.session.pop(FLASH_KEY, None)
-    token = session_csrf_token(request.session)
+    token = csrf_token or session_csrf_token(request.session)
     base = {"principal": principal, "csrf_token": token, "flash": flash}
     return templates.TemplateResponse(
         request, template, {**base, **context}, status_code=status_code

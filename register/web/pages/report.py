@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from register.web.charts import Frame
 from register.web.deps import PageViewer, SessionDep
+from register.web.pages.cache import render_cached
 from register.web.pages.overview import heat_rows, top_risk_lines
-from register.web.pages.render import render
 from register.web.pages.trends import band_chart, trend_context
 from register.web.present import matrix_public
 from register.web.schemas import Text
@@ -58,5 +58,5 @@ def report_page(
     project: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> Response:
     """The printable one-page report."""
-    return render(request, "report.html", report_context(session, project or None),
-                  principal=who)
+    return render_cached(request, session, who, "report.html",
+                         lambda: report_context(session, project or None))

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from register import queries, trends
 from register.web.charts import Frame, line_chart
 from register.web.deps import PageViewer, SessionDep
+from register.web.pages.cache import render_cached
 from register.web.pages.overview import totals
-from register.web.pages.render import render
 from register.web.present import all_project_names, sla_public
 from register.web.schemas import Text
 
@@ -69,6 +69,8 @@ def trends_page(
     project: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> Response:
     """Trends of the register for all projects or one."""
-    context = trend_context(session, project or None)
-    context |= {"projects": all_project_names(session), "active": "trends"}
-    return render(request, "trends.html", context, principal=who)
+    def context() -> dict[str, Any]:
+        shown = trend_context(session, project or None)
+        return shown | {"projects": all_project_names(session), "active": "trends"}
+
+    return render_cached(request, session, who, "trends.html", context)

@@ -20,7 +20,8 @@ from register import queries, triage
 from register.errors import RegisterInputError
 from register.web.deps import PageTriager, PageViewer, SessionDep
 from register.web.filters import PAGE_SIZES, FindingFilters, Status, bulk_entry_ids
-from register.web.pages.render import CsrfChecked, flash, local_path, redirect, render
+from register.web.pages.cache import render_cached
+from register.web.pages.render import CsrfChecked, flash, local_path, redirect
 from register.web.present import all_project_names, project_names
 from register.web.schemas import RowId, Text
 from register.web.wording import due_phrase
@@ -57,6 +58,15 @@ def triage_queue(
     filters: Annotated[TriageFilters, Query()],
 ) -> Response:
     """The triage queue, highest score first."""
+    can_triage = who.role.value in ("triager", "admin")
+    return render_cached(request, session, who, "triage.html",
+                         lambda: queue_context(session, filters, can_triage=can_triage))
+
+
+def queue_context(
+    session: SessionDep, filters: TriageFilters, *, can_triage: bool
+) -> dict[str, Any]:
+    """What the triage queue shows for `filters`."""
     chosen = filters.entry_filter()
     entries, total = queries.filtered_entries(
         session, chosen, sort=filters.sort, descending=filters.order == "desc",
@@ -64,15 +74,14 @@ def triage_queue(
     )
     groups = queries.group_entries(session, chosen, by=filters.group) if filters.group else []
     today = queries.today()
-    context = {
+    return {
         "filters": filters, "rows": _rows(session, entries, today), "total": total,
         "pages": max(1, -(-total // filters.size)), "active": "triage", "groups": groups,
         "projects": all_project_names(session), "columns": COLUMNS, "page_sizes": PAGE_SIZES,
         "here": f"/triage?{filters.query()}", "default_until": today + timedelta(days=30),
-        "can_triage": who.role.value in ("triager", "admin"),
+        "can_triage": can_triage,
         "bulk_limit": triage.BULK_LIMIT,
     }
-    return render(request, "triage.html", context, principal=who)
 
 
 TextField = Annotated[Text, Form(max_length=2000)]
