@@ -68,6 +68,12 @@ def tokens() -> None:
     password = str(random.randint(100000, 999999))
     # ok: python-insecure-random-token
     api_key = secrets.token_urlsafe(32)
+    # ruleid: python-insecure-random-token
+    code = str(random.randint(100000, 999999))
+    # ruleid: python-insecure-random-token
+    verification_code = random.randrange(10**6)
+    # ok: python-insecure-random-token
+    status_code = random.choice([200, 503])
     # ok: python-insecure-random-token
     delay = random.uniform(0.1, 0.5)
     # ok: python-insecure-random-token

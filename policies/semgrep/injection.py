@@ -1,5 +1,6 @@
 import asyncio
 import os
+import shlex
 import subprocess
 
 
@@ -14,6 +15,10 @@ def shell(host: str) -> None:
     # ok: python-subprocess-shell-injection
     subprocess.run("ls -l /tmp", shell=True)
     # ok: python-subprocess-shell-injection
+    subprocess.run("ping -c 1 " + shlex.quote(host), shell=True)
+    # ok: python-subprocess-shell-injection
+    subprocess.run(shlex.join(["ping", "-c", "1", host]), shell=True)
+    # ok: python-subprocess-shell-injection
     subprocess.run(["ping", "-c", "1", host])
     # ok: python-subprocess-shell-injection
     subprocess.run(["ping", "-c", "1", host], shell=False)
@@ -26,6 +31,8 @@ def system(path: str) -> None:
     os.popen(f"cat {path}")
     # ok: python-os-command-injection
     os.system("uptime")
+    # ok: python-os-command-injection
+    os.system("tar xf " + shlex.quote(path))
     # ok: python-os-command-injection
     os.popen("date")
     # ruleid: python-os-command-injection

@@ -11,6 +11,7 @@ import uuid
 
 import flask
 import httpx
+import jwt
 import jinja2
 import requests
 import sqlalchemy
@@ -23,7 +24,7 @@ from django.shortcuts import redirect as django_redirect
 from django.template import Template as DjangoTemplate
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse as FastFileResponse
 from fastapi.responses import HTMLResponse, RedirectResponse
 from flask import (
@@ -49,6 +50,7 @@ app = Flask(__name__)
 api = FastAPI()
 routes = web.RouteTableDef()
 BASE = "/srv/files"
+FILES = pathlib.Path(BASE)
 ALLOWED_HOSTS = {"api.example.org"}
 
 
@@ -173,6 +175,8 @@ def flask_run():
     subprocess.run(["ping", "-c", "1", "--", shlex.quote(program)])
     # ok: python-command-injection
     subprocess.run(["ls", "-l"])
+    # ok: python-command-injection
+    subprocess.check_output(["ping", "-c", "1", "--", program])
     return "ok"
 
 
@@ -407,6 +411,19 @@ def django_download(request, filename):
     return FileResponse(open(filename, "rb"))
 
 
+@api.get("/files/{name}")
+def fastapi_contained(name: str):
+    # ok: python-path-join-request
+    target = (FILES / name).resolve()
+    if not target.is_relative_to(FILES):
+        raise HTTPException(404)
+    # ok: python-path-join-request
+    real = os.path.realpath(os.path.join(BASE, name))
+    if not real.startswith(BASE + os.sep):
+        raise HTTPException(404)
+    return target, real
+
+
 def django_delete(request):
     target = request.GET["file"]
     # ruleid: python-path-join-request
@@ -497,6 +514,14 @@ def flask_echo():
     if word == "escaped":
         # ok: python-reflected-xss
         return "<p>" + escape(word) + "</p>"
+    if word == "claims":
+        claims = jwt.decode(request.headers["token"], options={"verify_signature": False})
+        # ok: python-reflected-xss
+        return flask.make_response(claims)
+    if word == "built":
+        page = "<p>" + word + "</p>"
+        # ruleid: python-reflected-xss
+        return flask.make_response(page)
     # ruleid: python-reflected-xss
     return "<p>You searched for " + word + "</p>"
 
