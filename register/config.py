@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Rendered pages are reused while the register's data is unchanged, at most this long
     # (bounds staleness after writes made behind the register's back); 0 turns caching off.
     page_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Form posts (the pages) are small: a bulk triage of 2,000 ids is ~30 KB.
+    max_form_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Failed sign-ins and unknown API tokens per client before 429, and over how long.
+    auth_failure_limit: int = Field(default=10, ge=1, le=100_000)
+    auth_failure_window_seconds: int = Field(default=300, ge=1, le=86_400)
 
 
 def load_settings(*, database_url: str | None = None) -> Settings:

@@ -247,6 +247,22 @@ class ApiToken(SQLModel, table=True):
     projects: list[str] | None = Field(default=None, sa_type=sa.JSON)
 
 
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser session (0011): the cookie carries its secret, the row its state.
+
+    Logging out ends the row, so a copied cookie stops working at once; so does revoking the
+    token behind it.
+    """
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(max_length=64, unique=True)
+    token_id: int = Field(foreign_key="api_token.id", index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class RiskEntryPublic(SQLModel):
     """An entry as the API shows it (with its project's name)."""
 

@@ -27,15 +27,17 @@ from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.web.api import api_router
 from register.web.docs import DOCS_PATHS, DOCS_SECURITY_POLICY, install_docs
 from register.web.errors import install_error_handlers
+from register.web.gatekeeper import Gatekeeper
 from register.web.health import healthz
 from register.web.limits import BodyLimitMiddleware
+from register.web.login_sessions import SESSION_LIFETIME
 from register.web.pages import pages_router
 from register.web.pages.cache import PageCache
+from register.web.throttle import FailureThrottle
 from register.web.wording import money
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "riskgate_session"
-SESSION_MAX_AGE = 8 * 3600
 log = logging.getLogger("riskgate.web")
 
 PAGE_SECURITY_HEADERS = {
@@ -129,12 +131,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings, app.state.engine = settings, engine
     app.state.templates = make_templates()
     app.state.page_cache = PageCache(seconds=settings.page_cache_seconds)
+    app.state.auth_throttle = FailureThrottle(
+        limit=settings.auth_failure_limit, window=settings.auth_failure_window_seconds
+    )
+    # Outermost last: body limit, session cookie, headers, then the gatekeeper before the app.
+    app.add_middleware(Gatekeeper)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         SessionMiddleware, secret_key=signing_key(settings), session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE, same_site="lax", https_only=settings.secure_cookies,
+        max_age=int(SESSION_LIFETIME.total_seconds()), same_site="lax",
+        https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes,
+                       max_form_bytes=settings.max_form_bytes)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(pages_router)

@@ -1,13 +1,14 @@
 """Request dependencies: the database session, the settings and who is asking.
 
 The JSON API authenticates with `Authorization: Bearer <token>` only (no cookies, so no CSRF
-surface); pages authenticate with the signed session cookie set by the login form.
+surface); pages authenticate with the signed session cookie set by the login form, which
+names a server-side login session. Tokens (and sessions on form posts) are checked by
+`register.web.gatekeeper` before any body is read; the dependencies here take its answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -16,35 +17,16 @@ from sqlmodel import Session
 
 from register.config import Settings
 from register.db import session_scope, writer_engine
-from register.models import ApiToken, Role
+from register.models import Role
 from register.web.auth import role_allows
 from register.web.errors import LoginRequiredError
-from register.web.tokens import active_token_by_id, authenticate
-
-SESSION_TOKEN_KEY = "token_id"  # noqa: S105 - a session key name
-
-
-@dataclass(frozen=True, kw_only=True)
-class Principal:
-    """The token behind a request: its id, name (the actor in event logs) and role."""
-
-    token_id: int
-    name: str
-    role: Role
-    projects: frozenset[str] | None = None  # an uploader's scope; None: any project
-
-    @property
-    def actor(self) -> str:
-        """How this principal appears in the event log."""
-        return self.name
-
-    def check_project(self, project: str) -> None:
-        """403 unless this principal may post runs for (and read decisions of) `project`."""
-        if self.projects is not None and project not in self.projects:
-            allowed = ", ".join(sorted(self.projects))
-            raise HTTPException(
-                403, f"token {self.name!r} is scoped to project(s) {allowed}, not {project!r}"
-            )
+from register.web.login_sessions import session_token
+from register.web.principal import (
+    PRINCIPAL_SCOPE_KEY,
+    SESSION_SECRET_KEY,
+    Principal,
+    principal_of,
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -64,28 +46,16 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def _principal(row: ApiToken) -> Principal:
-    assert row.id is not None  # noqa: S101 - rows read from the database have ids
-    scope = None if row.projects is None else frozenset(row.projects)
-    return Principal(token_id=row.id, name=row.name, role=Role(row.role), projects=scope)
-
-
-def bearer_principal(request: Request, session: SessionDep) -> Principal:
-    """The principal of a `Bearer` token; 401 when missing, malformed, unknown or revoked."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def bearer_principal(request: Request) -> Principal:
+    """The principal of the request's bearer token, checked by the gatekeeper before the body
+    was read (`register.web.gatekeeper`); 401 if it did not run."""
+    principal = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if not isinstance(principal, Principal):
         raise HTTPException(
-            401,
-            "missing API token: send Authorization: Bearer <token>",
+            401, "missing API token: send Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    row = authenticate(session, token.strip())
-    if row is None:
-        raise HTTPException(
-            401, "invalid or revoked API token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return _principal(row)
+    return principal
 
 
 def api_role(needed: Role) -> Callable[[Principal], Principal]:
@@ -102,13 +72,17 @@ def api_role(needed: Role) -> Callable[[Principal], Principal]:
 
 
 def session_principal(request: Request, session: SessionDep) -> Principal:
-    """The signed-in person of a page; redirects to the login form when there is none."""
-    token_id = request.session.get(SESSION_TOKEN_KEY)
-    row = active_token_by_id(session, token_id) if isinstance(token_id, int) else None
+    """The signed-in person of a page (a live login session); redirects to the login form when
+    there is none."""
+    principal = request.scope.get(PRINCIPAL_SCOPE_KEY)  # left by the gatekeeper on form posts
+    if isinstance(principal, Principal):
+        return principal
+    secret = request.session.get(SESSION_SECRET_KEY)
+    row = session_token(session, secret) if isinstance(secret, str) and secret else None
     if row is None:
-        request.session.pop(SESSION_TOKEN_KEY, None)
+        request.session.pop(SESSION_SECRET_KEY, None)
         raise LoginRequiredError(request.url.path)
-    return _principal(row)
+    return principal_of(row)
 
 
 def page_role(needed: Role) -> Callable[[Principal], Principal]:

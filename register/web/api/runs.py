@@ -15,7 +15,8 @@ from register.errors import RegisterInputError
 from register.models import ScanRunPublic, utc_now
 from register.recording import RecordResult, record_findings
 from register.verdict_stream import VerdictFileError, read_verdict_file
-from register.web.deps import ApiViewer, Principal, SessionDep, SettingsDep, Uploader
+from register.web.deps import ApiViewer, SessionDep, SettingsDep, Uploader
+from register.web.principal import Principal
 from register.web.run_times import check_run_times
 from register.web.schemas import RunRecorded, Text, verdict_request_body
 from register.web.upload_spool import spool_bounded, spool_file

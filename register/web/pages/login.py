@@ -1,4 +1,6 @@
-"""Log in by exchanging an API token for a signed, HttpOnly session cookie; log out."""
+"""Log in by exchanging an API token for a server-side session (its secret in a signed,
+HttpOnly cookie); log out by ending that session. Failed logins count towards the client's
+throttle (`register.web.throttle`)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from register.models import Role
-from register.web.deps import SESSION_TOKEN_KEY, SessionDep
+from register.web.deps import SessionDep
+from register.web.gatekeeper import client_key
+from register.web.login_sessions import end_session, start_session
 from register.web.pages.render import CsrfChecked, local_path, redirect, render
+from register.web.principal import SESSION_SECRET_KEY
 from register.web.tokens import authenticate
 
 router = APIRouter()
@@ -33,18 +38,24 @@ def login(
     error = None
     if row is None:
         error = "That token is unknown or revoked."
+        request.app.state.auth_throttle.failed(client_key(request.scope))
     elif row.role == Role.UPLOADER.value:
         error = "Uploader tokens can only post runs; log in with a viewer, triager or admin token."
     if error is not None or row is None:
         context = {"next": local_path(next), "error": error}
         return render(request, "login.html", context, principal=None, status_code=401)
+    assert row.id is not None  # noqa: S101 - rows read from the database have ids
+    secret = start_session(session, token_id=row.id)
     request.session.clear()  # a fresh session (and CSRF token) on every login
-    request.session[SESSION_TOKEN_KEY] = row.id
+    request.session[SESSION_SECRET_KEY] = secret
     return redirect(local_path(next))
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request) -> Response:
-    """End the session."""
+def logout(request: Request, session: SessionDep) -> Response:
+    """End the session on the server (a copy of the cookie no longer signs in) and forget it."""
+    secret = request.session.get(SESSION_SECRET_KEY)
+    if isinstance(secret, str) and secret:
+        end_session(session, secret)
     request.session.clear()
     return redirect("/login")

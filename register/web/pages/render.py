@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from register.web.csrf import csrf_token as session_csrf_token
 from register.web.csrf import csrf_valid
-from register.web.deps import Principal
+from register.web.principal import Principal
 
 FLASH_KEY = "flash"
 
