@@ -32,8 +32,8 @@ from starlette.responses import HTMLResponse, Response
 from register.models import Project, RiskEvent, ScanRun
 from register.queries import today
 from register.web.csrf import csrf_token as session_csrf_token
-from register.web.deps import Principal
 from register.web.pages.render import FLASH_KEY, render
+from register.web.principal import Principal
 
 Key = tuple[Any, ...]
 
