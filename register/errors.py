@@ -6,7 +6,24 @@ from a user, such as an acceptance without expiry or an unknown entry id, is exi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from gate.errors import ConfigError, GateError
+
+FIELD_PART_CHARS = 60
+
+
+def field_path(parts: Iterable[object]) -> str:
+    """A dotted field path for a one-line message; a key with spaces, control characters or
+    unpaired surrogates, or a very long one, is quoted (escaped) and cut."""
+    return ".".join(_field_part(str(part)) for part in parts)
+
+
+def _field_part(text: str) -> str:
+    plain = text.isprintable() and " " not in text and len(text) <= FIELD_PART_CHARS
+    if plain and not any("\ud800" <= char <= "\udfff" for char in text):
+        return text
+    return ascii(text[:FIELD_PART_CHARS]) + ("…" if len(text) > FIELD_PART_CHARS else "")
 
 
 class RegisterError(GateError):

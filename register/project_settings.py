@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from gate.models import RiskContext
-from register.errors import RegisterInputError
+from register.errors import RegisterInputError, field_path
 from register.models import Project, utc_now
 
 SETTING_COLUMNS = (
@@ -58,7 +58,7 @@ def parse_context(data: Any, *, source: str) -> RiskContext:
         return RiskContext.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        where = field_path(first["loc"]) or "settings"
         raise RegisterInputError(f"{source}: {where}: {first['msg']}") from None
 
 

@@ -23,6 +23,7 @@ import functools
 import itertools
 import json
 import operator
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -92,6 +93,8 @@ _TEXT_KEYS = (
     "cvss_vector",
     "remediation_target",
 )
+# NUL (PostgreSQL text cannot hold it) and lone surrogates (no UTF-8 encodes them).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _LOAD = "risk_entry_load"
 _SEQ, _CHANGE = "load_seq", "load_change"  # staging-only columns
@@ -473,16 +476,18 @@ def _finding_row(
 
 
 def _has_nul(value: Any) -> bool:
-    """Whether a text or a list of texts holds NUL (checked for every row: kept cheap)."""
+    """Whether a text or a list of texts holds NUL or a lone surrogate."""
     if isinstance(value, str):
-        return "\x00" in value
-    return isinstance(value, tuple) and any(isinstance(t, str) and "\x00" in t for t in value)
+        return bool(UNSTORABLE.search(value))
+    return isinstance(value, tuple) and any(isinstance(t, str) and UNSTORABLE.search(t)
+                                            for t in value)
 
 
 def _clean(value: Any) -> Any:
-    """Strings are stored as given, except NUL, which PostgreSQL text cannot hold (→ U+FFFD)."""
+    """Strings are stored as given, except NUL, which PostgreSQL text cannot hold, and lone
+    surrogates, which no UTF-8 encodes (each → U+FFFD)."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return UNSTORABLE.sub("\ufffd", value)
     if isinstance(value, tuple):
         return tuple(_clean(item) for item in value)
     return value

@@ -13,6 +13,7 @@ field path such as `findings.12.finding.severity`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,16 @@ from typing import Any, TextIO
 from pydantic import TypeAdapter, ValidationError
 
 from gate.models import EvaluatedFinding, Verdict
-from register.errors import RegisterInputError
+from gate.safe_input import MAX_DEPTH, nesting_depth
+from register.errors import RegisterInputError, field_path
 
 CHUNK_CHARS = 1 << 20
 MAX_VALUE_CHARS = 64 << 20  # one finding or header field; more is no verdict
 _WHITESPACE = " \t\n\r"
-_NUL_ESCAPE = "\\u0000"
+# `\u0000` and surrogate escapes: the texts they decode to may not be storable (NUL, or a
+# lone surrogate, which no UTF-8 can encode); only a verdict holding one is checked for them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 BATCH = 256  # findings validated together from their JSON text
 _BATCH_OF_FINDINGS = TypeAdapter(list[EvaluatedFinding])
 
@@ -84,8 +89,8 @@ class _Reader:
             self.eof = True
             return False
         tail = self.buffer[self.pos :]
-        # A NUL escape may straddle two chunks: look at the seam too.
-        if _NUL_ESCAPE in chunk or _NUL_ESCAPE in tail[-5:] + chunk[:5]:
+        # An escape may straddle two chunks: look at the seam too.
+        if _SUSPECT_ESCAPE.search(chunk) or _SUSPECT_ESCAPE.search(tail[-5:] + chunk[:5]):
             self.saw_nul_escape = True
         self.offset += self.pos
         self.buffer, self.pos = tail + chunk, 0
@@ -123,6 +128,10 @@ class _Reader:
                 raise _NotJson(exc.msg, self.offset + exc.pos) from exc
             except ValueError as exc:
                 raise _NotJson(str(exc), self.tell()) from exc
+            except RecursionError as exc:
+                raise _NotJson(f"nested deeper than {MAX_DEPTH} levels", self.tell()) from exc
+            if nesting_depth(decoded, limit=MAX_DEPTH) > MAX_DEPTH:
+                raise _NotJson(f"nested deeper than {MAX_DEPTH} levels", self.tell())
             # A number cut by the chunk's end would decode short: read on and decode again.
             if end == len(self.buffer) and self._fill():
                 continue
@@ -151,7 +160,7 @@ class VerdictFile:
     header: Verdict  # every field but `findings` (empty here)
     finding_count: int
     findings_at: int | None  # character offset of the `findings` array, if any
-    may_hold_nul: bool  # a `\\u0000` escape occurs somewhere in the text
+    may_hold_nul: bool  # a `\\u0000` or surrogate escape occurs somewhere in the text
     # (start, end) character offsets of each batch of `BATCH` findings (the last may be short)
     batches: tuple[tuple[int, int], ...] = ()
 
@@ -170,7 +179,7 @@ class VerdictFile:
                 try:
                     yield from _BATCH_OF_FINDINGS.validate_json(f"[{text}]")
                 except ValidationError as exc:
-                    raise _invalid_batch(self.path, exc, first=number * BATCH) from exc
+                    raise _invalid_batch(self.path, exc, first=number * BATCH, text=text) from exc
 
     def raw_findings(self) -> Iterator[tuple[int, Any]]:
         """Each finding as decoded JSON, with its index (for checks beyond the schema)."""
@@ -199,7 +208,7 @@ def read_verdict_file(path: Path) -> VerdictFile:
         with _open(path) as handle:
             reader = _Reader(handle)
             fields, count, findings_at, batches = _top_level(reader)
-            saw_nul = reader.saw_nul_escape or _NUL_ESCAPE in reader.buffer
+            saw_nul = reader.saw_nul_escape or bool(_SUSPECT_ESCAPE.search(reader.buffer))
     except _NotJson as exc:
         raise _syntax_error(path, exc) from exc
     except OSError as exc:
@@ -208,6 +217,11 @@ def read_verdict_file(path: Path) -> VerdictFile:
         raise VerdictFileError(path, f"not UTF-8 text (byte {exc.start})") from exc
     if not isinstance(fields, dict):
         raise VerdictFileError(path, "not a verdict: (document): not a JSON object")
+    if saw_nul and (where := surrogate_field(fields)) is not None:
+        raise VerdictFileError(
+            path, f"not a verdict: {where}: holds a lone surrogate (\\ud800-\\udfff without "
+            "its pair), which is not text", field=where,
+        )
     try:
         header = Verdict.model_validate(fields)
     except ValidationError as exc:
@@ -315,15 +329,43 @@ def _syntax_error(path: Path, exc: _NotJson) -> VerdictFileError:
     return VerdictFileError(path, f"not valid JSON at line {line} column {column}: {exc}")
 
 
-def _invalid_batch(path: Path, exc: ValidationError, *, first: int) -> VerdictFileError:
+def surrogate_field(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) in `value` holding a lone surrogate."""
+    if isinstance(value, str):
+        return path if _LONE_SURROGATE.search(value) else None
+    items: Any = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        inner = f"{path}.{field_path([key])}" if path else field_path([key])
+        if isinstance(key, str) and _LONE_SURROGATE.search(key):
+            return inner
+        if (found := surrogate_field(item, inner)) is not None:
+            return found
+    return None
+
+
+def _invalid_batch(
+    path: Path, exc: ValidationError, *, first: int, text: str
+) -> VerdictFileError:
     """`_invalid` for a batch whose first finding is number `first` of the file."""
-    index, *rest = exc.errors()[0]["loc"]
-    where = ".".join(str(part) for part in (f"findings.{first + int(index)}", *rest))
+    loc = exc.errors()[0]["loc"]
+    if not loc:  # pydantic refused the batch's text itself: Python's JSON reads lone surrogates
+        found = surrogate_field(json.loads(f"[{text}]"))
+        if found is None:
+            where, reason = f"findings.{first}-{first + BATCH - 1}", str(exc.errors()[0]["msg"])
+        else:
+            number, _, inner = found.partition(".")
+            where = ".".join(part for part in (f"findings.{first + int(number)}", inner) if part)
+            # `inner` was built by `surrogate_field` with `field_path` already
+            reason = "holds a lone surrogate (\\ud800-\\udfff without its pair), which is not text"
+        return VerdictFileError(path, f"not a verdict: {where}: {reason}", field=where)
+    index, *rest = loc
+    where = field_path((f"findings.{first + int(index)}", *rest))
     return VerdictFileError(path, f"not a verdict: {where}: {exc.errors()[0]['msg']}", field=where)
 
 
 def _invalid(path: Path, exc: ValidationError, *, prefix: str = "") -> VerdictFileError:
     problem = exc.errors()[0]
-    where = ".".join(str(p) for p in (*([prefix] if prefix else []), *problem["loc"]))
+    where = field_path((*([prefix] if prefix else []), *problem["loc"]))
     where = where or "(document)"
     return VerdictFileError(path, f"not a verdict: {where}: {problem['msg']}", field=where)

@@ -23,6 +23,7 @@ from register.errors import (
     RegisterInputError,
     SchemaOutOfDateError,
     TriageRefusedError,
+    field_path,
 )
 from register.web.health import DATABASE_ERRORS, database_down
 
@@ -53,7 +54,7 @@ def validation_message(errors: Sequence[Any]) -> str:
     if not errors:
         return "invalid request"
     first = errors[0]
-    location = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    location = field_path(part for part in first.get("loc", ()) if part != "body")
     text = f"invalid request: {location or 'body'}: {first.get('msg', 'invalid value')}"
     if len(errors) > 1:
         text += f" (and {len(errors) - 1} more problems)"

@@ -4,6 +4,8 @@ and recording from the stream equal to recording the parsed verdict."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,26 @@ def test_recording_a_stream_equals_recording_the_parsed_verdict(
     assert project_rows(engine, "streamed") == project_rows(engine, "parsed")
     severities = {r[6] for r in project_rows(engine, "streamed")[0]}
     assert "critical" in severities  # the worse duplicate won
+
+
+@pytest.mark.parametrize("field", ["branch", "title"])
+def test_a_lone_surrogate_is_exit_3_in_one_line_naming_the_field(
+    field: str, tmp_path: Path, engine: Engine, database_url: str
+) -> None:
+    document = json.loads(verdict(example_findings(), run_id="lone").model_dump_json())
+    if field == "branch":
+        document["branch"] = "x\udfff"
+    else:
+        document["findings"][1]["finding"]["title"] = "a\ud800b"
+    path = tmp_path / "lone.json"
+    path.write_text(json.dumps(document))  # ASCII: the surrogate travels as a \\u escape
+
+    result = subprocess.run(
+        [sys.executable, "-m", "gate", "register", "record", str(path), "--database",
+         database_url], capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 3, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    where = "branch" if field == "branch" else "findings.1.finding.title"
+    assert f"{where}: holds a lone surrogate" in result.stderr, result.stderr

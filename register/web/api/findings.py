@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import ValidationError
 
 from register import queries, triage
-from register.errors import EntryNotFoundError
+from register.errors import EntryNotFoundError, field_path
 from register.models import RiskEntryPublic
 from register.web.deps import ApiTriager, ApiViewer, SessionDep
 from register.web.filters import FindingFilters, bulk_entry_ids
@@ -69,7 +69,7 @@ def _filters(raw: dict[str, object]) -> FindingFilters:
         return FindingFilters.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = field_path(first["loc"])
         raise HTTPException(422, f"filters.{where}: {first['msg']}") from exc
 
 
