@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gate.action_inputs import ActionInputError, check_extra_args, split_extra_args
 
 SUMMARY_LIMIT = 1_000_000  # bytes; GitHub rejects a step summary over 1 MiB (1,048,576)
 TRUNCATION_NOTE = (
@@ -30,10 +31,7 @@ FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 TRUE_WORDS = frozenset({"true", "yes", "on", "1", ""})
 EXIT_BLOCK = 1
 EXIT_ERROR = 2
-
-
-class ActionInputError(ValueError):
-    """An action input that cannot be used as given (one line, names the input)."""
+EXIT_CONFIG = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,14 +42,6 @@ class StepResult:
     summary: str
     commands: tuple[str, ...]
     exit_code: int
-
-
-def split_extra_args(text: str) -> list[str]:
-    """Split the `extra-args` input like a POSIX shell would, without running anything."""
-    try:
-        return shlex.split(text, comments=False, posix=True)
-    except ValueError as exc:
-        raise ActionInputError(f"input extra-args: cannot split: {exc}") from exc
 
 
 def parse_flag(value: str, *, name: str) -> bool:
@@ -161,6 +151,10 @@ def decide(
         reason = f"riskgate: the gate failed (exit {gate_exit}) and wrote no verdict"
     else:
         reason = f"riskgate: the gate failed (exit {gate_exit}, decision {decision})"
+    if gate_exit == EXIT_CONFIG:  # a bad policy or option is the workflow's to fix, not a flake
+        reason = (f"riskgate: bad policy, option or input (exit {gate_exit}); fail-on-error "
+                  "covers scanner failures only")
+        return EXIT_CONFIG, (workflow_command("error", reason),)
     if not fail_on_error:
         return 0, (workflow_command("warning", f"{reason}; fail-on-error is false"),)
     return (gate_exit if gate_exit > EXIT_BLOCK else EXIT_ERROR), (
@@ -223,6 +217,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     split = commands.add_parser("split-args", help="print extra-args split, NUL-terminated")
     split.add_argument("text")
+    check = commands.add_parser("check-args", help="split-args, once gate scan accepts them")
+    check.add_argument("text")
     finish = commands.add_parser("finish", help="outputs, summary and exit code of the step")
     finish.add_argument("--gate-exit", type=int, required=True)
     finish.add_argument("--json", type=Path, required=True)
@@ -259,9 +255,10 @@ def _finish(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Entry point of `python -m gate.action_outputs`; returns the exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "split-args":
+    if args.command in ("split-args", "check-args"):
+        split = check_extra_args if args.command == "check-args" else split_extra_args
         try:
-            parts = split_extra_args(args.text)
+            parts = split(args.text)
         except ActionInputError as exc:
             print(workflow_command("error", f"riskgate: {exc}"))
             return 3

@@ -10,9 +10,15 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
 
-# semgrep pins an old opentelemetry that breaks fastapi: it lives in a venv of its own.
+# semgrep lives in a venv of its own: its exact pins (scripts/action/semgrep-*.txt) and riskgate's
+# ranges move independently, and neither may ever downgrade the other.
 [ -x .tools/semgrep/bin/python ] || "$PYTHON" -m venv .tools/semgrep
-[ -x .tools/semgrep/bin/semgrep ] || .tools/semgrep/bin/python -m pip install -q "semgrep>=1.80,<2"
+# The version the GitHub Action installs (scripts/action/semgrep-*.txt), so tests run what CI runs.
+semgrep_pin=$(sed -n 's/^semgrep==//p' scripts/action/semgrep-requirements.txt)
+if [ "$(.tools/semgrep/bin/semgrep --version 2>/dev/null)" != "$semgrep_pin" ]; then
+  .tools/semgrep/bin/python -m pip install -q -r scripts/action/semgrep-requirements.txt \
+    -c scripts/action/semgrep-constraints.txt
+fi
 
 # The browser tests drive Debian's chromium (only with --browser); never a downloaded build.
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install riskgate and semgrep into two venvs under $RISKGATE_TOOLS (restored from the cache
 # when it hit) and write their paths to $GITHUB_OUTPUT: `python`, `gate`, `semgrep`.
-# semgrep pins packages that break fastapi, so it never shares riskgate's venv.
+# semgrep is installed at its exact pins and never shares riskgate's venv, so neither can
+# downgrade the other.
 #
 # Overrides, for self-hosted runners with the tools preinstalled (and for the tests):
 #   RISKGATE_VENV     an existing venv with riskgate installed: used as is, nothing installed
@@ -43,7 +44,8 @@ if [ -z "$semgrep_bin" ]; then
     echo "riskgate: installing semgrep"
     fresh_venv "$semgrep_venv"
     "$semgrep_venv/bin/python" -m pip install "${pip_flags[@]}" \
-      -r "$action_path/scripts/action/semgrep-requirements.txt"
+      -r "$action_path/scripts/action/semgrep-requirements.txt" \
+      -c "$action_path/scripts/action/semgrep-constraints.txt"
   fi
   semgrep_bin="$semgrep_venv/bin/semgrep"
 fi

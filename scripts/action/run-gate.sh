@@ -9,6 +9,10 @@ set -euo pipefail
 # shellcheck source=scripts/action/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The comment token is for the comment only: never in the environment of the gate or scanners.
+comment_token="${RISKGATE_GITHUB_TOKEN:-}"
+unset RISKGATE_GITHUB_TOKEN
+
 gate_bin="${RISKGATE_GATE:?RISKGATE_GATE is not set (the install step sets it)}"
 python_bin="${RISKGATE_PYTHON:?RISKGATE_PYTHON is not set (the install step sets it)}"
 work="${RUNNER_TEMP:?RUNNER_TEMP is not set}/riskgate"
@@ -57,9 +61,14 @@ args=(scan --no-progress "--json=$json" "--markdown=$markdown" "--sarif=$sarif" 
 [ -z "${INPUT_ADVISORIES:-}" ] || args+=("--advisories=$INPUT_ADVISORIES")
 [ -z "$baseline" ] || args+=("--baseline=$baseline")
 
-# extra-args is split by Python's shlex (quotes honoured, nothing expanded or executed).
+# extra-args is split by Python's shlex (quotes honoured, nothing expanded or executed) and
+# parsed by `gate scan`'s own options: a typo, a bad value or an option the action sets itself
+# fails the step here (exit 3), before any scan and whatever fail-on-error says.
 if [ -n "${INPUT_EXTRA_ARGS:-}" ]; then
-  "$python_bin" -m gate.action_outputs split-args -- "$INPUT_EXTRA_ARGS" >"$work/extra-args"
+  if ! "$python_bin" -m gate.action_outputs check-args -- "$INPUT_EXTRA_ARGS" >"$work/extra-args"; then
+    cat "$work/extra-args" # the ::error:: line naming the input
+    exit 3
+  fi
   while IFS= read -r -d '' part; do args+=("$part"); done <"$work/extra-args"
 fi
 
@@ -80,6 +89,15 @@ set -e
 cat "$stderr_log" # on stdout, so it is read before commands resume
 echo "::$pause::"
 [ ! -f "$annotations" ] || cat "$annotations"
+
+# The optional sticky pull-request comment; it never decides the step (pr_comment exits 0).
+case "${INPUT_COMMENT:-false}" in
+  [Tt][Rr][Uu][Ee] | [Yy][Ee][Ss] | [Oo][Nn] | 1)
+    GITHUB_TOKEN="$comment_token" "$python_bin" -m gate.pr_comment --markdown "$markdown" \
+      --key "$target" --gate-exit "$gate_exit" ||
+      warn "riskgate: the pull-request comment failed"
+    ;;
+esac
 
 exec "$python_bin" -m gate.action_outputs finish --gate-exit "$gate_exit" \
   --json "$json" --markdown "$markdown" --stderr "$stderr_log" \

@@ -118,6 +118,7 @@ class _Context:
     event_name: str
     base_ref: str
     action_path: Path
+    token: str = ""
 
     def evaluate(self, expression: str) -> str:
         """The value of one `${{ }}` expression (only the forms action.yml uses)."""
@@ -132,6 +133,7 @@ class _Context:
             "runner.arch": "X64",
             "github.event_name": self.event_name,
             "github.base_ref": self.base_ref,
+            "github.token": self.token,
         }
         if expression in known:
             return known[expression]
@@ -214,6 +216,7 @@ def run_action(
     base_ref: str = "",
     job_env: dict[str, str] | None = None,
     action_path: Path = REPO_ROOT,
+    token: str = "",
 ) -> ActionRun:
     """Run the action at `action_path` in `workspace`; returns each step's result and outputs."""
     action = load_action(action_path / "action.yml")
@@ -224,7 +227,12 @@ def run_action(
         event_name=event_name,
         base_ref=base_ref,
         action_path=action_path,
+        token=token,
     )
+    # A default may be an expression (`${{ github.token }}`), evaluated as the runner does;
+    # a value the workflow gives is data.
+    context.inputs = {name: value if name in (inputs or {}) else context.substitute(value)
+                      for name, value in context.inputs.items()}
     env = _base_env(context, workspace=workspace, job_env=job_env or {})
     steps: list[StepRun] = []
     returncode = 0

@@ -102,7 +102,7 @@ def test_summary_over_the_limit_is_cut_at_a_line_with_a_note() -> None:
         (2, {"decision": "error", "findings": []}, True, 2),
         (2, None, False, 0),
         (3, None, True, 3),
-        (3, None, False, 0),
+        (3, None, False, 3),  # a bad policy or option is never covered by fail-on-error
         (0, None, True, 2),  # exit 0 without a verdict: fail closed
         (1, None, True, 2),
         (0, {"decision": "block", "findings": []}, False, 1),
@@ -132,15 +132,23 @@ def test_finish_writes_outputs_summary_and_returns_the_code(tmp_path: Path) -> N
     assert (tmp_path / "sum").read_text() == "## ⛔ riskgate: block\n"
 
 
-def test_finish_without_verdict_explains_the_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("gate_exit", "stderr_text", "code", "command"), [
+    # fail-on-error covers scanner failures, never a bad policy or option
+    (3, "gate: error: policy.yml:3:5: unknown key 'blok'", 3,
+     "::error::riskgate: bad policy, option or input (exit 3); fail-on-error covers scanner"),
+    (2, "gate: error: semgrep: timed out after 600 s", 0,
+     "::warning::riskgate: the gate failed (exit 2)"),
+], ids=["bad-policy-fails", "scanner-failure-warns"])
+def test_finish_without_verdict_and_fail_on_error_false(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], gate_exit: int, stderr_text: str,
+    code: int, command: str,
 ) -> None:
     stderr = tmp_path / "stderr"
-    stderr.write_text("gate: error: policy.yml:3:5: unknown key 'blok'\n")
+    stderr.write_text(stderr_text + "\n")
     env = {"GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "sum")}
-    argv = ["finish", "--gate-exit", "3", "--json", str(tmp_path / "missing.json"),
+    argv = ["finish", "--gate-exit", str(gate_exit), "--json", str(tmp_path / "missing.json"),
             "--stderr", str(stderr), "--sarif=missing.sarif", "--fail-on-error=false"]
-    assert main(argv, env) == 0
-    assert "policy.yml:3:5: unknown key" in (tmp_path / "sum").read_text()
+    assert main(argv, env) == code
+    assert stderr_text.removeprefix("gate: error: ") in (tmp_path / "sum").read_text()
     assert parse_output_file((tmp_path / "out").read_text())["sarif-file"] == ""
-    assert capsys.readouterr().out.startswith("::warning::riskgate: the gate failed (exit 3)")
+    assert capsys.readouterr().out.startswith(command)

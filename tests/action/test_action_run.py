@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.action.fake_github import FakeGitHub, fake_github
 from tests.action.local_runner import REPO_ROOT, ActionRun, run_action
 from tests.conftest import require
 
@@ -136,8 +137,8 @@ def test_payloads_in_every_text_input_never_run(tmp_path: Path, semgrep_bin: str
     names = ("path", "policy", "baseline", "sarif-file", "upload-url", "token")
     inputs = dict.fromkeys(names, payload)
     run = _run(tmp_path, "clean-app", semgrep_bin, inputs=inputs)
-    assert run.returncode != 0
-    assert run.outputs["verdict"] == "error"
+    assert run.returncode == 3, "no such path: the input check fails the step"
+    assert "::error::riskgate: input path: '$(touch" in run.stdout
     assert not marker.exists()
 
 
@@ -155,22 +156,60 @@ def test_broken_policy_fails_closed_by_default(tmp_path: Path, semgrep_bin: str)
     assert "broken.yml" in summary
 
 
-def test_broken_policy_only_warns_when_fail_on_error_is_false(
+def test_broken_policy_fails_even_when_fail_on_error_is_false(
     tmp_path: Path, semgrep_bin: str
 ) -> None:
     inputs = {"policy": "broken.yml", "fail-on-error": "false"}
     run = _run(tmp_path, "clean-app", semgrep_bin, inputs=inputs, files=BROKEN_POLICY)
-    assert run.returncode == 0, run.log
+    assert run.returncode == 3, run.log
     assert run.outputs["verdict"] == "error"
-    assert "::warning::riskgate: the gate failed (exit 3)" in run.stdout
+    assert "::error::riskgate: bad policy, option or input (exit 3)" in run.stdout
 
 
-def test_upload_url_without_token_is_a_configuration_error(
+def test_mistyped_extra_args_fail_the_step_even_when_fail_on_error_is_false(
     tmp_path: Path, semgrep_bin: str
 ) -> None:
-    run = _run(tmp_path, "clean-app", semgrep_bin, inputs={"upload-url": "http://127.0.0.1:9"})
+    inputs = {"extra-args": "--fail-onn high", "fail-on-error": "false"}
+    run = _run(tmp_path, "clean-app", semgrep_bin, inputs=inputs)
     assert run.returncode == 3, run.log
-    assert "token" in run.step("gate").summary
+    assert "::error::riskgate: input extra-args: No such option '--fail-onn'" in run.stdout
+    assert not (run.runner_temp / "riskgate" / "verdict.json").exists(), "nothing was scanned"
+
+
+def test_upload_url_without_token_is_an_input_error(tmp_path: Path, semgrep_bin: str) -> None:
+    inputs = {"upload-url": "http://127.0.0.1:9", "fail-on-error": "false"}
+    run = _run(tmp_path, "clean-app", semgrep_bin, inputs=inputs)
+    assert run.returncode == 3, run.log
+    assert "::error::riskgate: input token: upload-url is set but token is empty" in run.stdout
+    assert [step.id for step in run.steps if not step.skipped] == [None], "stops at the check"
+
+
+def test_pull_request_comment_is_written_once_then_edited(
+    tmp_path: Path, semgrep_bin: str
+) -> None:
+    state = FakeGitHub()
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 12}}))
+    with fake_github(state) as api:
+        for attempt in ("first", "second"):
+            root = tmp_path / attempt
+            root.mkdir()
+            workspace = _workspace(root, "clean-app")
+            run = run_action(
+                workspace=workspace, runner_temp=root / "runner-temp",
+                inputs={"path": "app", "advisories": "advisories", "comment": "true"},
+                event_name="pull_request", token="ghs_good",
+                job_env=_job_env(semgrep_bin) | {
+                    "GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "acme/shop",
+                    "GITHUB_API_URL": api},
+            )
+            assert run.returncode == 0, run.log
+            outcome = "created" if attempt == "first" else "updated"
+            assert f"riskgate: pull-request comment {outcome} on #12" in run.stdout
+    (comment,) = state.comments[12]
+    assert "riskgate: pass" in comment["body"].lower() or "riskgate: warn" in comment[
+        "body"].lower()
+    assert "ghs_good" not in (root / "runner-temp" / "riskgate" / "verdict.json").read_text()
 
 
 def test_pull_request_without_origin_warns_and_scans_without_baseline(

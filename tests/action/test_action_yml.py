@@ -57,11 +57,15 @@ def test_every_declared_input_is_used_and_every_used_input_declared(
 def test_issue_inputs_are_declared_with_descriptions(action: dict[str, Any]) -> None:
     expected = {
         "path", "policy", "advisories", "baseline", "sarif-file", "upload-url", "token",
-        "fail-on-error", "python-version", "extra-args",
+        "fail-on-error", "python-version", "extra-args", "comment", "github-token",
     }
     assert set(action["inputs"]) == expected
     assert all(spec.get("description") for spec in action["inputs"].values())
     assert action["inputs"]["fail-on-error"]["default"] == "true"
+    assert "scanner" in action["inputs"]["fail-on-error"]["description"]
+    assert "bad input" in action["inputs"]["fail-on-error"]["description"]
+    assert action["inputs"]["comment"]["default"] == "false"
+    assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
 
 
 def test_no_expression_inside_any_run_script(action: dict[str, Any]) -> None:
@@ -115,13 +119,14 @@ def test_gate_script_reads_only_variables_the_step_sets(action: dict[str, Any]) 
 
 def test_setup_python_leaves_the_jobs_python_alone(action: dict[str, Any]) -> None:
     setup = next(step for step in _steps(action) if "setup-python" in step.get("uses", ""))
-    assert setup["uses"] == "actions/setup-python@v5"
+    assert setup["uses"] == "actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c"
     assert setup["with"]["update-environment"] is False
 
 
 def test_caches_are_keyed_on_the_python_version_and_contents(action: dict[str, Any]) -> None:
     caches = [step for step in _steps(action) if step.get("uses", "").startswith("actions/cache@")]
-    assert {step["uses"] for step in caches} == {"actions/cache@v4"}
+    assert {step["uses"] for step in caches} == {
+        "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830"}
     tools = [step for step in caches if "riskgate-tools" in step["with"]["path"]]
     assert len(tools) == 2
     for step in tools:
@@ -176,3 +181,6 @@ def test_cache_key_changes_when_the_code_changes(tmp_path: Path) -> None:
     after = keys()
     assert after["gate"] != before["gate"]
     assert after["semgrep"] == before["semgrep"]
+    constraints = copy / "scripts" / "action" / "semgrep-constraints.txt"
+    constraints.write_text(constraints.read_text().replace("rich==", "rich==0"))
+    assert keys()["semgrep"] != after["semgrep"], "a changed dependency pin must miss the cache"

@@ -17,6 +17,8 @@ from tests.action.local_runner import EXPRESSION, REPO_ROOT, load_action
 
 WORKFLOWS = REPO_ROOT / "examples" / "workflows"
 ACTION_REF = "your-org/riskgate@v1"
+CHECKOUT = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8"  # v5.0.0 (node24)
+FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
 STEP_OUTPUT = re.compile(r"steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)")
 CRON_FIELD = r"[0-9*/,\-]+"
 
@@ -42,9 +44,10 @@ def _triggers(workflow: dict[str, Any]) -> set[str]:
     return {on} if isinstance(on, str) else set(on)
 
 
-def test_the_four_documented_workflows_exist() -> None:
+def test_the_documented_workflows_exist() -> None:
     assert {path.name for path in WORKFLOWS.glob("*.yml")} == {
         "minimal.yml", "code-scanning.yml", "register-upload.yml", "nightly.yml",
+        "pull-request-comment.yml",
     }
 
 
@@ -56,7 +59,7 @@ def test_workflow_structure(name: str) -> None:
     assert "contents" in workflow["permissions"], "least privilege: declare permissions"
     for job in workflow["jobs"].values():
         assert job["runs-on"] == "ubuntu-latest"
-        assert job["steps"][0]["uses"] == "actions/checkout@v4"
+        assert job["steps"][0]["uses"] == CHECKOUT
         for step in job["steps"]:
             assert ("uses" in step) != ("run" in step), step
             assert "${{" not in step.get("run", ""), "pass values to run: through env:"
@@ -88,7 +91,8 @@ def test_code_scanning_uploads_sarif_even_when_the_gate_fails() -> None:
     workflow = _load("code-scanning.yml")
     assert workflow["permissions"]["security-events"] == "write"
     upload = next(s for s in _steps(workflow) if "upload-sarif" in s.get("uses", ""))
-    assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
+    assert upload["uses"] == (
+        "github/codeql-action/upload-sarif@5d4e8d1aca955e8d8589aabd499c5cae939e33c7")
     assert "always()" in upload["if"]
     assert upload["with"]["sarif_file"] == "${{ steps.riskgate.outputs.sarif-file }}"
 
@@ -124,3 +128,21 @@ def test_workflows_are_copyable_paths_only() -> None:
         text = path.read_text(encoding="utf-8")
         assert "uses: ./" not in text
         assert "examples/" not in text
+
+
+def test_sarif_uploads_are_skipped_for_pull_requests_from_forks() -> None:
+    """A fork's pull request has a read-only token: the upload would fail the job."""
+    for path in WORKFLOWS.glob("*.yml"):
+        workflow = _load(path.name)
+        for step in _steps(workflow):
+            if "upload-sarif" in step.get("uses", "") and "pull_request" in _triggers(workflow):
+                condition = " ".join(step["if"].split())
+                assert FORK_GUARD in condition, path.name
+                assert "github.event_name != 'pull_request' ||" in condition, path.name
+
+
+def test_pull_request_comment_workflow_can_write_the_comment() -> None:
+    workflow = _load("pull-request-comment.yml")
+    assert _triggers(workflow) == {"pull_request"}
+    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert _riskgate_steps(workflow)[0]["with"] == {"comment": "true"}
