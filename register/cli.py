@@ -25,6 +25,7 @@ from rich.text import Text
 from sqlmodel import Session
 
 from gate.cli import handle_errors
+from gate.extras import require_server
 from gate.spool import SpoolError, pending, readable_pending
 from gate.upload import replay_uploads
 from register import queries, triage
@@ -457,7 +458,11 @@ def plan_command(project: str | None, limit: int, database: str | None) -> None:
 @database_option
 @handle_errors
 def report(html_file: Path, project: str | None, database: str | None) -> None:
-    """The one-page report for executives: figures in business words, trend, matrix, owners."""
+    """The one-page report for executives: figures in business words, trend, matrix, owners.
+
+    Needs the `server` extra (its templates): pip install 'riskgate[server]'.
+    """
+    require_server("gate register report")
     from register.web.pages.report import render_report_file
 
     with _session(database) as session:

@@ -12,6 +12,7 @@ import sys
 import click
 
 from gate.cli import handle_errors
+from gate.extras import require_server
 from register.config import load_settings
 from register.db import open_register, session_scope
 from register.errors import SchemaOutOfDateError
@@ -32,7 +33,11 @@ database_option = click.option(
               help="Worker processes (set GATE_SECRET_KEY so sessions work across them).")
 @handle_errors
 def serve_command(database: str | None, host: str, port: int, workers: int) -> None:
-    """Run the register service (API under /api/v1, pages for people) with uvicorn."""
+    """Run the register service (API under /api/v1, pages for people) with uvicorn.
+
+    Needs the `server` extra: pip install 'riskgate[server]'.
+    """
+    require_server("gate serve")
     import uvicorn
 
     settings = load_settings(database_url=database)
