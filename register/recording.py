@@ -20,6 +20,7 @@ SQLite by `BEGIN IMMEDIATE`, PostgreSQL by a lock on the project's row.
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import json
 import operator
@@ -27,6 +28,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -154,6 +156,25 @@ def record_run(
     return record_findings(session, verdict, verdict.findings, project=project, actor=actor)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a run streams through.
+
+    Each finding makes short-lived objects that survive a young collection while their batch
+    is alive, which triggers repeated full collections (about a tenth of recording's time at
+    100k findings). Reference counting still frees every row: the stream holds no cycles, so
+    memory stays flat (measured: the same peak RSS). Concurrent recordings leave it enabled
+    once the first that paused it is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def record_findings(
     session: Session,
     header: Verdict,
@@ -174,6 +195,24 @@ def record_findings(
     `adopt_context=False` (uploads) scores with the project's stored settings and leaves them
     as they are; otherwise the verdict's context becomes the project's settings.
     """
+    with _collector_paused():
+        return _record_findings(
+            session, header, findings, project=project, actor=actor, may_hold_nul=may_hold_nul,
+            received_at=received_at, adopt_context=adopt_context,
+        )
+
+
+def _record_findings(
+    session: Session,
+    header: Verdict,
+    findings: Iterable[EvaluatedFinding],
+    *,
+    project: str | None,
+    actor: str,
+    may_hold_nul: bool,
+    received_at: datetime | None,
+    adopt_context: bool,
+) -> RecordResult:
     if received_at is not None:
         header = no_later_than(header, received_at)
     name = project or header.project
