@@ -25,7 +25,7 @@ FRAMEWORKS = {
     "Flask": r"\b(flask|flask_wtf|werkzeug)\.",
     "Django": r"\bdjango\.",
     "FastAPI/Starlette": r"\b(fastapi|starlette)\.",
-    "aiohttp": r"\baiohttp(_jinja2|_debugtoolbar)?\.",
+    "aiohttp": r"\baiohttp(_jinja2|_debugtoolbar|_session|_cors)?\.",
     "Tornado": r"\btornado\.",
     "Jinja2": r"\b(jinja2|markupsafe)\.",
 }
@@ -40,7 +40,9 @@ CLASSES = {
     "CWE-502": "deserialisation", "CWE-601": "open redirect", "CWE-611": "XXE",
     "CWE-614": "cookies", "CWE-617": "access control", "CWE-732": "permissions",
     "CWE-798": "secrets", "CWE-918": "SSRF", "CWE-1327": "exposure",
-    "CWE-1336": "template injection",
+    "CWE-1336": "template injection", "CWE-1333": "ReDoS", "CWE-942": "CORS",
+    "CWE-916": "weak password hash", "CWE-322": "SSH host keys", "CWE-319": "cleartext",
+    "CWE-565": "cookies",
 }
 
 

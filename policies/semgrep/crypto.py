@@ -100,3 +100,25 @@ def keys() -> None:
     RSA.generate(1024)
     # ok: python-weak-rsa-key
     RSA.generate(4096)
+
+
+def store_password(user, password: str, salt: bytes) -> None:
+    # ruleid: python-weak-password-hash
+    user.password = hashlib.sha256(password.encode()).hexdigest()
+    # ruleid: python-weak-password-hash
+    user.password = hashlib.new("sha512", user.password.encode()).hexdigest()
+    # ruleid: python-weak-password-hash
+    digest = hashlib.sha512(request.form["password"].encode()).hexdigest()
+    # ok: python-weak-password-hash
+    user.password = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 600_000).hex()
+    # ok: python-weak-password-hash
+    user.etag = hashlib.sha256(user.name.encode()).hexdigest()
+
+
+# ruleid: python-weak-password-hash
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# ok: python-weak-password-hash
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+]

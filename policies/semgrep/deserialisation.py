@@ -1,3 +1,6 @@
+import joblib
+import numpy
+import torch
 import json
 import marshal
 import pickle
@@ -71,3 +74,17 @@ def other(blob: bytes) -> None:
     # ok: python-jsonpickle-decode
     jsonpickle.encode({"a": 1})
     return db, opened
+
+
+def models(path):
+    # ruleid: python-pickle-load
+    model = joblib.load(path)
+    # ruleid: python-pickle-load
+    weights = torch.load(path)
+    # ok: python-pickle-load
+    weights = torch.load(path, weights_only=True)
+    # ruleid: python-pickle-load
+    array = numpy.load(path, allow_pickle=True)
+    # ok: python-pickle-load
+    array = numpy.load(path)
+    return model, weights, array

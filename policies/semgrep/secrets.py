@@ -1,10 +1,14 @@
+import base64
 import hashlib
 import hmac
 import os
 
+import aiohttp_session
+import bcrypt
 import boto3
 import jwt
 import psycopg2
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from itsdangerous import URLSafeTimedSerializer
 
 # ruleid: python-hardcoded-password
@@ -77,6 +81,12 @@ app.config["SECRET_KEY"] = "dev"
 api_key = "short"
 # ok: python-hardcoded-api-key
 SECRET_KEY = "DJANGO_SECRET_KEY"
+# ok: python-hardcoded-api-key
+SESSION_SECRET_KEY = "sid"
+# ruleid: python-hardcoded-api-key
+JWT_SECRET_KEY = "dev"
+# ruleid: python-hardcoded-api-key
+SESSION_SECRET_KEY = "s3ss10n-k3y"
 # ok: python-hardcoded-password
 password = "$2b$12$KIXQJ8l1XQ0Zq3l5h0y1UeY5JcE8uK2n3Ff6l0u9bq8b1l1z9Zc7e"
 # ok: python-hardcoded-password
@@ -127,3 +137,31 @@ def signing(payload, token) -> None:
     # ok: python-hardcoded-signing-key
     data = json.decode(token, "utf-8")
     return encoded, claims, serializer, mac, data
+
+
+def login(request, user) -> bool:
+    password = request.form["password"]
+    # ruleid: python-hardcoded-password
+    if password == "admin123":
+        return True
+    # ruleid: python-hardcoded-password
+    if request.form["password"] == "letmein!":
+        return True
+    # ruleid: python-hardcoded-password
+    if user.password == "Sup3rS3cret":
+        return True
+    # ok: python-hardcoded-password
+    if password == "":
+        return False
+    # ok: python-hardcoded-password
+    if user.password_hash == "$2b$12$KIXQJ8l1XQ0Zq3l5h0y1UeY5JcE8uK2n3Ff6l0u9bq8b1l1z9Zc7e":
+        return True
+    # ok: python-hardcoded-password
+    return bcrypt.checkpw(password.encode(), user.password_hash)
+
+
+def sessions(app) -> None:
+    # ruleid: python-hardcoded-signing-key
+    aiohttp_session.setup(app, EncryptedCookieStorage(b"Thirty  two  length  bytes  key."))
+    # ok: python-hardcoded-signing-key
+    aiohttp_session.setup(app, EncryptedCookieStorage(base64.urlsafe_b64decode(os.environ["SESSION_KEY"])))

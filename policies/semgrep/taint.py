@@ -3,6 +3,7 @@ import code
 import importlib
 import os
 import pathlib
+import re
 import shlex
 import sqlite3
 import subprocess
@@ -50,6 +51,7 @@ app = Flask(__name__)
 api = FastAPI()
 routes = web.RouteTableDef()
 BASE = "/srv/files"
+USERS = ["a@example.org"]
 FILES = pathlib.Path(BASE)
 ALLOWED_HOSTS = {"api.example.org"}
 
@@ -585,3 +587,18 @@ def fastapi_typed(item_id: uuid.UUID, count: int, flag: bool = False):
 def not_a_view(cfg):
     # ok: python-path-traversal-open
     return open(cfg["path"]).read() + yaml.safe_dump({})
+
+
+# ---------------------------------------------------------------- regular expressions
+
+
+@app.route("/users/search")
+def flask_regex_search():
+    term = request.args["email"]
+    # ruleid: python-regex-injection
+    found = [u for u in USERS if re.search(term, u)]
+    # ok: python-regex-injection
+    exact = [u for u in USERS if re.search(re.escape(term), u)]
+    # ok: python-regex-injection
+    literal = re.findall(r"[\w.]+@example\.org", term)
+    return {"found": found, "exact": exact, "literal": literal}

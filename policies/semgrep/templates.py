@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from fastapi.templating import Jinja2Templates
 from flask import Flask, render_template
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from mako.lookup import TemplateLookup
+from mako.template import Template as MakoTemplate
 from markupsafe import Markup
 
 app = Flask(__name__)
@@ -85,3 +87,13 @@ def bio(user, comment):
     # ok: python-mark-safe-non-literal
     html = mark_safe(bleach.clean(comment))
     return html
+
+
+# ruleid: python-mako-no-escaping
+page = MakoTemplate("<p>${comment}</p>")
+# ok: python-mako-no-escaping
+page = MakoTemplate("<p>${comment}</p>", default_filters=["h"])
+# ruleid: python-mako-no-escaping
+lookup = TemplateLookup(directories=["templates"])
+# ok: python-mako-no-escaping
+lookup = TemplateLookup(directories=["templates"], default_filters=["h", "unicode"])

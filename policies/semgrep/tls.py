@@ -1,3 +1,6 @@
+import ftplib
+import paramiko
+import telnetlib
 import socket
 import ssl
 import urllib.request
@@ -51,3 +54,20 @@ def contexts(host: str) -> None:
     # ok: python-ssl-old-protocol
     new.minimum_version = ssl.TLSVersion.TLSv1_2
     return old
+
+
+def ssh(host):
+    client = paramiko.SSHClient()
+    # ruleid: python-ssh-host-key-unverified
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    # ruleid: python-ssh-host-key-unverified
+    client.set_missing_host_key_policy(paramiko.WarningPolicy)
+    # ok: python-ssh-host-key-unverified
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    # ruleid: python-cleartext-protocol
+    session = telnetlib.Telnet(host)
+    # ruleid: python-cleartext-protocol
+    ftp = ftplib.FTP(host)
+    # ok: python-cleartext-protocol
+    ftps = ftplib.FTP_TLS(host)
+    return client, session, ftp, ftps

@@ -2,12 +2,16 @@ import asyncio
 import os
 
 import aiohttp_debugtoolbar
+import aiohttp_session
 from aiohttp import web
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from flask_cors import CORS
 from flask import Flask, make_response
 from flask_wtf.csrf import CSRFProtect
 from starlette.applications import Starlette
@@ -195,3 +199,30 @@ async def make_app():
     asyncio.get_event_loop().set_debug(False)
     # ok: python-web-debug-mode
     return web.Application()
+
+
+# ruleid: python-cors-any-origin
+CORS_ALLOW_ALL_ORIGINS = True
+# ok: python-cors-any-origin
+CORS_ALLOWED_ORIGINS = ["https://shop.example.com"]
+# ruleid: python-cors-any-origin
+CORS(app, supports_credentials=True)
+# ok: python-cors-any-origin
+CORS(app, origins=["https://shop.example.com"], supports_credentials=True)
+# ok: python-cors-any-origin
+CORS(app)
+# ruleid: python-cors-any-origin
+api.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"])
+# ok: python-cors-any-origin
+api.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])
+# ok: python-cors-any-origin
+api.add_middleware(CORSMiddleware, allow_origins=["https://shop.example.com"], allow_credentials=True)
+
+
+def sessions(application):
+    # ruleid: python-session-cookie-unprotected
+    aiohttp_session.setup(application, aiohttp_session.SimpleCookieStorage())
+    # ruleid: python-session-cookie-unprotected
+    aiohttp_session.setup(application, EncryptedCookieStorage(key, httponly=False))
+    # ok: python-session-cookie-unprotected
+    aiohttp_session.setup(application, EncryptedCookieStorage(key))
