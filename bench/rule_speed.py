@@ -1,0 +1,112 @@
+"""Benchmark: semgrep's time with riskgate's rule pack now, against the pack at an earlier commit.
+
+Builds a tree of N files (default 3,000) by copying real Python and template files (this
+repository's own code, the example app and the labelled corpus) under numbered folders, then
+runs semgrep as the gate does (same flags, same jobs) with each pack, interleaved round by
+round, and prints every run, the medians and the ratio now / before (goal: <= 1.5). The load
+average is printed before and after: figures taken while other work loads the machine are
+labelled "under load" and are not the pack's real cost.
+
+    .venv/bin/python bench/rule_speed.py [--before REF] [--files N] [--repeat R] [--jobs J]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gate.config import bundled_semgrep_rules
+from gate.scanners.process import find_executable
+from gate.scanners.semgrep import INSTALL_HINT, PER_FILE_TIMEOUT, semgrep_env
+
+ROOT = Path(__file__).resolve().parent.parent
+# main before the detection-depth rules of issue 8 (web settings, secrets formats, JWT...).
+BEFORE = "f2e56df"
+SOURCES = ("gate", "register", "examples/vulnerable-app", "tests/fixtures/corpus")
+
+
+def old_pack(ref: str, into: Path) -> Path:
+    """The rule files (`*.yml`) of policies/semgrep at `ref`, written under `into`."""
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", f"{ref}:policies/semgrep"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    if names.returncode != 0:
+        sys.exit(f"rule_speed: no policies/semgrep at {ref}: {names.stderr.strip()}")
+    into.mkdir(parents=True)
+    for name in (n for n in names.stdout.split() if n.endswith(".yml")):
+        text = subprocess.run(["git", "show", f"{ref}:policies/semgrep/{name}"], cwd=ROOT,
+                              capture_output=True, check=True).stdout
+        (into / name).write_bytes(text)
+    return into
+
+
+def build_tree(into: Path, count: int) -> Path:
+    """`count` files copied round-robin from SOURCES, 100 to a folder."""
+    files = sorted(p for source in SOURCES for p in (ROOT / source).rglob("*")
+                   if p.is_file() and p.suffix in (".py", ".html"))
+    for index, source in zip(range(count), itertools.cycle(files), strict=False):
+        target = into / f"part{index // 100:03d}" / f"f{index:05d}_{source.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return into
+
+
+def scan_seconds(semgrep: str, rules: Path, tree: Path, *, jobs: int, tmp: Path) -> float:
+    """Wall time of one semgrep scan of `tree` with `rules`, run as the gate runs it."""
+    argv = [semgrep, "scan", "--json", "--metrics=off", "--disable-version-check",
+            "--jobs", str(jobs), "--timeout", str(PER_FILE_TIMEOUT), "--config", str(rules),
+            "--x-ignore-semgrepignore-files", "-o", str(tmp / "out.json"), "."]
+    began = time.perf_counter()
+    done = subprocess.run(argv, cwd=tree, capture_output=True, check=False,
+                          env={**os.environ, **semgrep_env(tmp)})
+    elapsed = time.perf_counter() - began
+    if done.returncode not in (0, 1):
+        sys.exit(f"rule_speed: semgrep failed (exit {done.returncode}): "
+                 f"{done.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
+    return elapsed
+
+
+def main() -> None:
+    """Parse arguments, build the tree, time both packs interleaved, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default=BEFORE, help="git ref of the earlier pack")
+    parser.add_argument("--files", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
+    args = parser.parse_args()
+    if args.files < 1 or args.repeat < 1 or args.jobs < 1:
+        sys.exit("rule_speed: --files, --repeat and --jobs must be at least 1")
+    semgrep = find_executable("semgrep", setting="GATE_SEMGREP_BIN", install_hint=INSTALL_HINT)
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="riskgate-rule-speed-") as tmp_name:
+        tmp = Path(tmp_name)
+        packs = {"before": old_pack(args.before, tmp / "before"), "now": bundled_semgrep_rules()}
+        tree = build_tree(tmp / "tree", args.files)
+        print(f"tree: {args.files} files; before: {args.before}; jobs: {args.jobs}; "
+              f"load average {load_before:.2f} on {os.cpu_count()} CPUs")
+        times: dict[str, list[float]] = {name: [] for name in packs}
+        for round_index in range(args.repeat):
+            order = list(packs) if round_index % 2 == 0 else list(reversed(packs))
+            for name in order:
+                seconds = scan_seconds(semgrep, packs[name], tree, jobs=args.jobs, tmp=tmp)
+                times[name].append(seconds)
+                print(f"  round {round_index + 1} {name:<6} {seconds:7.2f} s")
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    load_after = os.getloadavg()[0]
+    busy = max(load_before, load_after) > 0.5 * (os.cpu_count() or 1)
+    print(f"median before {medians['before']:.2f} s | median now {medians['now']:.2f} s | "
+          f"ratio {medians['now'] / medians['before']:.2f} (goal <= 1.5)"
+          + (f" -- under load (load average {load_after:.2f})" if busy else ""))
+
+
+if __name__ == "__main__":
+    main()
