@@ -42,7 +42,7 @@ CLASSES = {
     "CWE-798": "secrets", "CWE-918": "SSRF", "CWE-1327": "exposure",
     "CWE-1336": "template injection", "CWE-1333": "ReDoS", "CWE-942": "CORS",
     "CWE-916": "weak password hash", "CWE-322": "SSH host keys", "CWE-319": "cleartext",
-    "CWE-565": "cookies",
+    "CWE-565": "cookies", "CWE-532": "secrets in logs",
 }
 
 

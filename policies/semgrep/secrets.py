@@ -165,3 +165,18 @@ def sessions(app) -> None:
     aiohttp_session.setup(app, EncryptedCookieStorage(b"Thirty  two  length  bytes  key."))
     # ok: python-hardcoded-signing-key
     aiohttp_session.setup(app, EncryptedCookieStorage(base64.urlsafe_b64decode(os.environ["SESSION_KEY"])))
+
+
+def audit(request, user, password, token, api_key) -> None:
+    # ruleid: python-secret-in-log
+    logger.info("login %s with %s", user.name, password)
+    # ruleid: python-secret-in-log
+    logging.debug(f"calling the API with key={api_key}")
+    # ruleid: python-secret-in-log
+    log.warning("reset for %s: %s", user.email, request.form["password"])
+    # ok: python-secret-in-log
+    logger.info("password changed for %s", user.name)
+    # ok: python-secret-in-log
+    logger.debug("unexpected token %r", token)
+    # ok: python-secret-in-log
+    logger.info("password length %d", len(password) > 8)

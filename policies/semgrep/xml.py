@@ -1,6 +1,7 @@
 import xml.dom.minidom
 import xml.etree.ElementTree as ET
 import xml.sax
+from xml.sax.handler import feature_external_ges, feature_namespaces
 
 import defusedxml.ElementTree
 from lxml import etree
@@ -27,3 +28,15 @@ def parse(data: bytes, path: str) -> None:
     # ok: python-xml-stdlib-untrusted
     ET.tostring(ET.Element("root"))
     return parser, loud
+
+
+def sax(document):
+    # ruleid: python-xml-stdlib-untrusted
+    parser = xml.sax.make_parser()
+    # ruleid: python-xml-entities-enabled
+    parser.setFeature(feature_external_ges, True)
+    # ok: python-xml-entities-enabled
+    parser.setFeature(feature_external_ges, False)
+    # ok: python-xml-entities-enabled
+    parser.setFeature(feature_namespaces, True)
+    return parser
