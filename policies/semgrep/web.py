@@ -176,6 +176,8 @@ async def aiohttp_cookie(request):
 def client_side(client):
     # ok: python-cookie-without-secure-flags
     client.set_cookie("localhost", "session", "x")
+    # ok: python-cookie-without-secure-flags
+    self.set_cookie(copy.copy(cookie))
 
 
 # ruleid: python-web-debug-mode
