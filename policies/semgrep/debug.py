@@ -2,9 +2,11 @@ import os
 import socket
 
 import uvicorn
+from aiohttp import web
 from flask import Flask
 
 app = Flask(__name__)
+application = web.Application()
 
 # ruleid: python-django-debug-true
 DEBUG = True
@@ -51,3 +53,7 @@ def listen() -> None:
     sock.bind(("127.0.0.1", 9000))
     # ok: python-bind-all-interfaces
     app.run(host="127.0.0.1")
+    # ruleid: python-bind-all-interfaces
+    web.run_app(application, host="0.0.0.0", port=8080)
+    # ok: python-bind-all-interfaces
+    web.run_app(application, host="127.0.0.1", port=8080)
