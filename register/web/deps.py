@@ -22,8 +22,8 @@ from register.web.auth import role_allows
 from register.web.errors import LoginRequiredError
 from register.web.login_sessions import session_token
 from register.web.principal import (
+    LOGIN_SESSION_FIELD,
     PRINCIPAL_SCOPE_KEY,
-    SESSION_SECRET_KEY,
     Principal,
     principal_of,
 )
@@ -77,10 +77,10 @@ def session_principal(request: Request, session: SessionDep) -> Principal:
     principal = request.scope.get(PRINCIPAL_SCOPE_KEY)  # left by the gatekeeper on form posts
     if isinstance(principal, Principal):
         return principal
-    secret = request.session.get(SESSION_SECRET_KEY)
+    secret = request.session.get(LOGIN_SESSION_FIELD)
     row = session_token(session, secret) if isinstance(secret, str) and secret else None
     if row is None:
-        request.session.pop(SESSION_SECRET_KEY, None)
+        request.session.pop(LOGIN_SESSION_FIELD, None)
         raise LoginRequiredError(request.url.path)
     return principal_of(row)
 

@@ -26,8 +26,8 @@ from register.db import session_scope, writer_engine
 from register.web.health import DATABASE_ERRORS, database_down
 from register.web.login_sessions import session_token
 from register.web.principal import (
+    LOGIN_SESSION_FIELD,
     PRINCIPAL_SCOPE_KEY,
-    SESSION_SECRET_KEY,
     Principal,
     principal_of,
 )
@@ -121,7 +121,7 @@ class Gatekeeper:
             if wait is None:
                 return None  # the login form is anonymous; its body is capped small
             return _answer(scope, 429, throttled_message(wait), {"Retry-After": str(wait)})
-        secret = scope.get("session", {}).get(SESSION_SECRET_KEY)
+        secret = scope.get("session", {}).get(LOGIN_SESSION_FIELD)
         principal = await run_in_threadpool(session_principal, engine, secret)
         if principal is None:
             return RedirectResponse(f"{LOGIN_PATH}?next={quote(scope['path'])}", status_code=303)

@@ -11,7 +11,7 @@ from register.models import ApiToken, Role
 # The ASGI scope key under which `register.web.gatekeeper` leaves the authenticated principal.
 PRINCIPAL_SCOPE_KEY = "riskgate.principal"
 # The session cookie's key holding the login session's secret (`register.web.login_sessions`).
-SESSION_SECRET_KEY = "sid"  # noqa: S105 - a session key name
+LOGIN_SESSION_FIELD = "sid"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,7 @@ from register.web.deps import SessionDep
 from register.web.gatekeeper import client_key
 from register.web.login_sessions import end_session, start_session
 from register.web.pages.render import CsrfChecked, local_path, redirect, render
-from register.web.principal import SESSION_SECRET_KEY
+from register.web.principal import LOGIN_SESSION_FIELD
 from register.web.tokens import authenticate
 
 router = APIRouter()
@@ -47,14 +47,14 @@ def login(
     assert row.id is not None  # noqa: S101 - rows read from the database have ids
     secret = start_session(session, token_id=row.id)
     request.session.clear()  # a fresh session (and CSRF token) on every login
-    request.session[SESSION_SECRET_KEY] = secret
+    request.session[LOGIN_SESSION_FIELD] = secret
     return redirect(local_path(next))
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
 def logout(request: Request, session: SessionDep) -> Response:
     """End the session on the server (a copy of the cookie no longer signs in) and forget it."""
-    secret = request.session.get(SESSION_SECRET_KEY)
+    secret = request.session.get(LOGIN_SESSION_FIELD)
     if isinstance(secret, str) and secret:
         end_session(session, secret)
     request.session.clear()
