@@ -11,21 +11,24 @@ be scanned in the baseline checkout:
   `.semgrepignore` changes what is in scope everywhere, so then the whole tree is scanned.
 - dependencies: the baseline's manifests that differ, were deleted, or pull in other files
   (`-r`, `-c`); the current findings of every other baseline manifest are taken as its own.
+  A dependency finding (one per manifest, version and advisory) whose package, version and
+  advisory the baseline had in any manifest is existing too: moving a pin is no new risk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from gate.errors import ConfigError, GateError
+from gate.fingerprint import dependency_fingerprint
 from gate.gitinfo import changed_since, checkout_ref, files_at, resolve_commit
 from gate.identity import number_occurrences
 from gate.models import Finding, FindingKind
 from gate.scanners.declarations import with_declaration_lines
 from gate.scanners.interface import Scanner, ScanTarget
-from gate.scanners.pip_audit import Manifest, find_manifests, has_includes
+from gate.scanners.manifests import Manifest, find_manifests, has_includes
 from gate.scanners.project_deps import PROJECT_FILES
 from gate.scanners.scope import IGNORE_FILE
 
@@ -42,12 +45,17 @@ class BaselineScan:
     unchanged_manifests: frozenset[str]
     scanners: frozenset[str]
     findings: tuple[Finding, ...] = ()  # what `found` fingerprints, as found at the baseline
+    found_anywhere: frozenset[str] = frozenset()
 
     def fingerprints(self, current: Iterable[Finding]) -> frozenset[str]:
         """The baseline's fingerprints: those found in what changed, plus the current
-        findings of the scanners that ran in files and manifests that did not change."""
-        shared = {f.fingerprint for f in current if self._shared(f)}
-        return self.found | shared
+        findings of the scanners that ran in files and manifests that did not change, plus
+        dependency findings whose package, version and advisory the baseline had in another
+        manifest (a pin moved between files is no new risk)."""
+        items = list(current)
+        shared = {f.fingerprint for f in items if self._shared(f)}
+        moved = {f.fingerprint for f in items if anywhere_key(f) in self.found_anywhere}
+        return self.found | shared | moved
 
     def fixed(self, current: Iterable[Finding]) -> tuple[Finding, ...]:
         """The baseline's findings this run no longer has, once each.
@@ -110,13 +118,25 @@ def scan_baseline(
             except GateError as exc:
                 raise ConfigError(f"--baseline {ref}: {exc}") from exc
             found += with_declaration_lines(number_occurrences(output.findings), root=old_root)
+    anywhere = (anywhere_key(f) for f in found)
     return BaselineScan(
         found=frozenset(f.fingerprint for f in found),
         findings=tuple(found),
+        found_anywhere=frozenset(key for key in anywhere if key is not None),
         unchanged_files=unchanged_files,
         unchanged_manifests=unchanged_manifests,
         scanners=frozenset(names),
     )
+
+
+def anywhere_key(finding: Finding) -> str | None:
+    """A dependency advisory finding's identity in any manifest (package, version, advisory)."""
+    location = finding.location
+    if finding.kind is not FindingKind.DEPENDENCY or not location.package:
+        return None
+    return dependency_fingerprint(package=location.package, manifest="",
+                                  advisory_ids=[finding.rule_id, *finding.aliases],
+                                  version=location.version)
 
 
 def _baseline_manifests(old_target: ScanTarget, ref: str) -> list[Manifest]:
@@ -144,7 +164,9 @@ def _same_audit(
     if new is None or new.is_project != old.is_project:
         return False
     if old.is_project:
-        present = [name for name in PROJECT_FILES if (old.path / name).is_file()]
+        folder = PurePosixPath(old.display).parent
+        present = [(folder / name).as_posix() for name in PROJECT_FILES
+                   if (old.path / name).is_file()]
         return all(name in unchanged for name in present)
     if has_includes(old.path):
         return False

@@ -35,7 +35,35 @@ def canonical_advisory_id(ids: tuple[str, ...] | list[str]) -> str:
     return unique[0]
 
 
-def dependency_fingerprint(*, package: str, advisory_ids: tuple[str, ...] | list[str]) -> str:
-    """Hash of the normalised package name and the canonical advisory id (aliases merged)."""
-    name = re.sub(r"[-_.]+", "-", package).lower()
-    return _digest("dependency", name, canonical_advisory_id(advisory_ids))
+def package_key(name: str) -> str:
+    """A distribution name as PyPI normalises it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def dependency_fingerprint(
+    *,
+    package: str,
+    advisory_ids: tuple[str, ...] | list[str],
+    manifest: str | None = None,
+    version: str | None = None,
+) -> str:
+    """Hash of the normalised package name and the canonical advisory id (aliases merged),
+    and of the manifest and the version when known: one advisory of one package in two
+    manifests, or at two versions, is two findings.
+
+    Without manifest and version it is the plain (package, advisory) hash that riskgate used
+    before; `legacy_dependency_fingerprint` names it so registers and decisions recorded then
+    can be matched.
+    """
+    name = package_key(package)
+    advisory = canonical_advisory_id(advisory_ids)
+    if manifest is None and version is None:
+        return _digest("dependency", name, advisory)
+    place = (manifest or "").replace("\\", "/")
+    return _digest("dependency", name, advisory, "at", place, (version or "").strip().lower())
+
+
+def legacy_dependency_fingerprint(*, package: str, advisory_ids: tuple[str, ...] | list[str],
+                                  ) -> str:
+    """The (package, advisory) fingerprint of riskgate before manifests and versions counted."""
+    return dependency_fingerprint(package=package, advisory_ids=advisory_ids)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from gate.identity import CodeIdentity, match_edits
 from gate.models import Finding
+from register.dependency_identity import DependencyMatcher
 from register.models import EntryStatus, EventKind, RiskEntry, RiskEvent
 
 ENTRY = RiskEntry.__table__  # type: ignore[attr-defined]
@@ -145,3 +146,33 @@ class EditMatcher:
 class _Vanished:
     entry_id: int
     identity: CodeIdentity
+
+
+@dataclass(kw_only=True)
+class Continuity:
+    """Both matchers of a recording: code edited in place, dependencies whose pin moved."""
+
+    code: EditMatcher
+    dependencies: DependencyMatcher
+
+    @classmethod
+    def of_project(cls, connection: Connection, project_id: int) -> Continuity:
+        """The project's matchers."""
+        return cls(code=EditMatcher.of_project(connection, project_id),
+                   dependencies=DependencyMatcher.of_project(connection, project_id))
+
+    def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
+        """Hold a new finding's row when one of the matchers may continue an entry with it."""
+        return self.code.hold(finding, row) or self.dependencies.hold(finding, row)
+
+    def release(
+        self, connection: Connection, *, seen: Container[str]
+    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+        """Every held row, with the entry it continues (None: a new one)."""
+        yield from self.code.release(connection, seen=seen)
+        yield from self.dependencies.release(connection, seen=seen)
+
+    def log(self, connection: Connection, *, run_id: str, at: Any, actor: str) -> None:
+        """The events of every continued entry."""
+        self.code.log(connection, run_id=run_id, at=at, actor=actor)
+        self.dependencies.log(connection, run_id=run_id, at=at, actor=actor)

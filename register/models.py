@@ -61,6 +61,7 @@ class EventKind(StrEnum):
     ACCEPTANCE_EXPIRED = "acceptance_expired"
     FALSE_POSITIVE = "false_positive"
     CODE_EDITED = "code_edited"
+    DEPENDENCY_UPDATED = "dependency_updated"
 
 
 class Role(StrEnum):

@@ -51,7 +51,7 @@ from gate.models import (
 from register import trends
 from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
-from register.identity import EditMatcher
+from register.identity import Continuity
 from register.models import EntryStatus, EventKind, Project, RiskEntry, RiskEvent, ScanRun, utc_now
 from register.project_settings import SETTING_COLUMNS, column_values, context_of
 from register.scoring import (
@@ -227,7 +227,7 @@ def _record_findings(
     expire_acceptances(session, now=utc_now(), project_id=project_id)
     tally = _Tally()
     known = _known_entries(connection, project_id)
-    edits = EditMatcher.of_project(connection, project_id)
+    edits = Continuity.of_project(connection, project_id)
     rows = _entry_rows(
         findings, known, verdict=header, project_id=project_id, tally=tally,
         check_nul=may_hold_nul, edits=edits,
@@ -362,7 +362,7 @@ def _entry_rows(
     project_id: int,
     tally: _Tally,
     check_nul: bool = True,
-    edits: EditMatcher | None = None,
+    edits: Continuity | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The upsert rows, each with its change (opened, reopened or seen) and staging sequence.
 
@@ -399,7 +399,7 @@ def _entry_rows(
 
 
 def _held_rows(
-    connection: Connection, edits: EditMatcher, known: dict[str, _Known], tally: _Tally
+    connection: Connection, edits: Continuity, known: dict[str, _Known], tally: _Tally
 ) -> list[dict[str, Any]]:
     """The held rows, each opened or continuing the entry whose code it is an edit of."""
     rows = []

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.decisions.interface import package_key
 from gate.decisions.vex import JUSTIFICATIONS, OPENVEX_CONTEXT
+from gate.fingerprint import package_key
 from gate.models import TriageStatus
 from register.decisions import TriagedDependency
 

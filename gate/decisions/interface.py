@@ -7,22 +7,17 @@ package and a vulnerability, not our fingerprint). `evaluate()` receives them as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gate.fingerprint import legacy_dependency_fingerprint, package_key
 from gate.identity import CodeIdentity, match_edits
 from gate.models import DecisionsNote, Finding, FindingKind, TriageDecision
 
 
 class DecisionsUnavailableError(Exception):
     """The source could not be reached or read right now (the cache may stand in)."""
-
-
-def package_key(name: str) -> str:
-    """A package name as PyPI normalises it (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,8 +59,14 @@ class Decisions(Mapping[str, TriageDecision]):
         return len(self.by_fingerprint) + len(self.by_advisory)
 
     def for_finding(self, finding: Finding) -> TriageDecision | None:
-        """The decision about `finding`: by its fingerprint, else by package and advisory."""
+        """The decision about `finding`: by its fingerprint (for a dependency, also the plain
+        package-and-advisory fingerprint a register recorded before manifests and versions
+        counted), else by package and advisory."""
         found = self.by_fingerprint.get(finding.fingerprint)
+        if found is None and finding.kind is FindingKind.DEPENDENCY and finding.location.package:
+            legacy = legacy_dependency_fingerprint(
+                package=finding.location.package, advisory_ids=list(finding.ids))
+            found = self.by_fingerprint.get(legacy)
         if found is not None:
             return found
         return next((a.decision for a in self.by_advisory if a.applies(finding)), None)

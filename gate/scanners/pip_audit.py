@@ -18,14 +18,12 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import json
-import os
 import re
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +31,16 @@ from gate.advisories.index import open_advisories
 from gate.advisories.online import DEFAULT_OSV_URL, osv_base_url
 from gate.advisories.server import serve_advisories
 from gate.errors import ConfigError, ReportFormatError, ScannerError
-from gate.fingerprint import dependency_fingerprint
+from gate.fingerprint import dependency_fingerprint, package_key
 from gate.models import Finding, FindingKind, Location, Severity
 from gate.scanners.interface import ScanOutput, ScanTarget
+from gate.scanners.manifests import Manifest, audit_input, discover, find_manifests, is_wanted
 from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
-from gate.scanners.project_deps import PROJECT_FILES, read_project
-from gate.scanners.requirements import AuditInput, Unaudited, logical_lines, read_requirements
+from gate.scanners.requirements import AuditInput, Unaudited
+from gate.scanners.unpinned import resolved_versions, unpinned_finding
+
+__all__ = ["Manifest", "PipAuditScanner", "audit_input", "find_manifests", "input_args",
+           "parse_pip_audit"]
 
 NAME = "pip-audit"
 NOT_AUDITED_RULE = "riskgate-dependency-not-audited"
@@ -51,15 +53,6 @@ NO_BUILD_ENV = {"PIP_ONLY_BINARY": ":all:", "PIP_NO_INPUT": "1"}
 _SKIPPED_VERSION = re.compile(r"\(([^()\s]+)\)\s*$")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Manifest:
-    """One thing to audit: a requirements file or a project directory, and its display name."""
-
-    path: Path
-    display: str
-    is_project: bool = False
-
-
 class PipAuditScanner:
     """Runs pip-audit once per manifest; offline against `--advisories` via a loopback server."""
 
@@ -67,9 +60,10 @@ class PipAuditScanner:
 
     def run(self, target: ScanTarget) -> ScanOutput:
         """Audit every manifest of the target; `ScannerError` on any failure (fail closed)."""
-        manifests = [m for m in find_manifests(target) if is_wanted(m, target)]
+        found = discover(target)
+        manifests = [m for m in found.manifests if is_wanted(m, target)]
         if not manifests:
-            return ScanOutput(findings=[])
+            return ScanOutput(findings=[], coverage=found.coverage)
         executable = find_executable(NAME, setting="GATE_PIP_AUDIT_BIN")
         deadline = time.monotonic() + target.timeout_seconds
         findings: list[Finding] = []
@@ -85,77 +79,33 @@ class PipAuditScanner:
                 args = input_args(audit, directory=Path(work), stem=str(index))
                 argv = [executable, *args, *_OUTPUT_ARGS, *service_args]
                 result = _run_within(argv, deadline=deadline, target=target, cwd=Path(work))
-                findings.extend(_findings_of(result, manifest=manifest, root=target.root))
-        return ScanOutput(findings=findings, version=_version(executable))
+                report = _findings_of(result, manifest=manifest, audit=audit, root=target.root)
+                findings.extend(attributed(report, audit))
+                unpinned = unpinned_finding(audit, manifest=manifest.display,
+                                            versions=resolved_versions(result.stdout))
+                findings.extend([unpinned] if unpinned else [])
+        return ScanOutput(findings=_unique(findings), version=_version(executable),
+                          coverage=found.coverage)
 
     def parse(self, raw: bytes, *, root: Path) -> list[Finding]:
         """Parse a pip-audit JSON report (see `parse_pip_audit`)."""
         return parse_pip_audit(raw, root=root)
 
 
-def find_manifests(target: ScanTarget) -> list[Manifest]:
-    """Explicit requirement files, else `requirements*.txt` in root, else a pyproject project."""
-    root = target.root
-    if target.requirements:
-        return [_explicit(root, path) for path in target.requirements]
-    found = sorted(p for p in root.glob("requirements*.txt") if p.is_file())
-    if found:
-        return [Manifest(path=p, display=p.name) for p in found]
-    for name in PROJECT_FILES:
-        if (root / name).is_file():
-            return [Manifest(path=root, display=name, is_project=True)]
-    raise ScannerError(NAME, f"nothing to audit in {root} (no requirements*.txt or pyproject.toml)"
-                       f"{_nested_hint(root)}")
-
-
-_SKIPPED_DIRS = frozenset(
-    {".git", ".venv", "venv", "node_modules", ".tox", ".nox", "site-packages", "__pycache__"}
-)
-
-
-def _nested_hint(root: Path, *, limit: int = 3) -> str:
-    """`; found below it: a/requirements.txt, ...; name ... with -r` (environments skipped)."""
-    found: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
-        base = Path(folder).relative_to(root)
-        found += [
-            (base / name).as_posix() for name in sorted(files)
-            if name in PROJECT_FILES or re.fullmatch(r"requirements.*\.txt", name)
-        ]
-        if len(found) >= limit:
-            found = found[:limit]
-            break
-    if not found:
-        return "; name the files to audit with -r"
-    return f"; found below it: {', '.join(found)}; name the files to audit with -r"
-
-
-def is_wanted(manifest: Manifest, target: ScanTarget) -> bool:
-    """True unless the target is narrowed (`only`) to other manifests."""
-    return target.only is None or manifest.display in target.only
-
-
-def has_includes(path: Path) -> bool:
-    """True when a requirements file pulls in other files (`-r`, `-c`): its content alone does
-    not say what it audits."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return True
-    return any(line.startswith(("-r", "-c", "--requirement", "--constraint"))
-               for _, line in logical_lines(text))
-
-
-def audit_input(manifest: Manifest, *, root: Path) -> AuditInput:
-    """Read a manifest (never building or running it) into what pip-audit may audit.
-
-    Includes may name files of the tree, or beside an operator-given file outside it.
-    """
-    if manifest.is_project:
-        return read_project(manifest.path)
-    allowed = (root, manifest.path.absolute().parent)
-    return read_requirements(manifest.path, display=manifest.display, allowed=allowed)
+def attributed(findings: list[Finding], audit: AuditInput) -> list[Finding]:
+    """Each finding of a requirement declared in an included file (`-r base.txt`) moved to
+    that file, so the files that include it do not repeat it."""
+    files = {d.name: d.file for d in audit.declared}
+    moved = []
+    for finding in findings:
+        place = files.get(package_key(finding.location.package or ""))
+        if place is None or place == finding.location.manifest:
+            moved.append(finding)
+            continue
+        location = finding.location.model_copy(update={"manifest": place})
+        moved.append(finding.model_copy(update={
+            "location": location, "fingerprint": _fingerprint(finding, location)}))
+    return moved
 
 
 def input_args(audit: AuditInput, *, directory: Path, stem: str) -> list[str]:
@@ -188,17 +138,6 @@ def parse_pip_audit(
     for index, dependency in enumerate(dependencies):
         findings.extend(_dependency_findings(dependency, manifest, f"{source}: dependency {index}"))
     return findings
-
-
-def _explicit(root: Path, path: Path) -> Manifest:
-    full = path if path.is_absolute() else root / path
-    if not full.is_file():
-        raise ConfigError(f"{NAME}: requirements file not found: {full}")
-    try:
-        display = full.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        display = path.as_posix()
-    return Manifest(path=full, display=display)
 
 
 @contextmanager
@@ -234,14 +173,51 @@ def _run_within(
         raise
 
 
-def _findings_of(result: ToolResult, *, manifest: Manifest, root: Path) -> list[Finding]:
-    """Judge a run by its JSON: a report means success whatever the exit code."""
+def _findings_of(
+    result: ToolResult, *, manifest: Manifest, audit: AuditInput, root: Path
+) -> list[Finding]:
+    """Judge a run by its JSON: a report means success whatever the exit code.
+
+    A failure names the manifest and, when pip had to resolve unpinned requirements (which
+    needs the package index), says how to audit without resolving.
+    """
     try:
         return parse_pip_audit(result.stdout, root=root, manifest=manifest.display)
     except ReportFormatError as exc:
         problem = last_line(result.stderr)
         message = f"failed on {manifest.display} (exit {result.returncode}): {problem}"
-        raise ScannerError(NAME, message) from exc
+        raise ScannerError(NAME, message + _resolution_hint(audit)) from exc
+
+
+def _resolution_hint(audit: AuditInput) -> str:
+    unpinned = audit.unpinned
+    if not unpinned:
+        return ""
+    shown = ", ".join(unpinned[:3]) + (" …" if len(unpinned) > 3 else "")
+    return (f"; pip had to resolve its {len(unpinned)} unpinned requirement"
+            f"{'' if len(unpinned) == 1 else 's'} ({shown}), which needs the package index: "
+            "pin them (name==version) to audit offline, name only pinned files with -r, "
+            "or leave this manifest out with the policy's scope.exclude")
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """One finding per fingerprint (an included file's findings come once), first kept."""
+    seen: set[str] = set()
+    kept = []
+    for finding in findings:
+        if finding.fingerprint not in seen:
+            seen.add(finding.fingerprint)
+            kept.append(finding)
+    return kept
+
+
+def _fingerprint(finding: Finding, location: Location) -> str:
+    """A dependency finding's fingerprint at `location` (its manifest and version count)."""
+    is_not_audited = finding.rule_id == NOT_AUDITED_RULE
+    ids = [NOT_AUDITED_ID] if is_not_audited else [finding.rule_id, *finding.aliases]
+    return dependency_fingerprint(package=location.package or "", advisory_ids=ids,
+                                  manifest=location.manifest,
+                                  version=None if is_not_audited else location.version)
 
 
 def _version(executable: str) -> str | None:
@@ -308,7 +284,8 @@ def _vulnerability(vuln: Any, location: Location, where: str) -> Finding:
         title=_title(description, location, vuln_id),
         severity=Severity.UNKNOWN,
         fingerprint=dependency_fingerprint(
-            package=location.package or "", advisory_ids=[vuln_id, *aliases]
+            package=location.package or "", advisory_ids=[vuln_id, *aliases],
+            manifest=location.manifest, version=location.version,
         ),
         location=location,
         aliases=aliases,
@@ -325,7 +302,8 @@ def _not_audited(name: str, reason: str, manifest: str | None, *, version: str |
         rule_id=NOT_AUDITED_RULE,
         title=_bounded(f"{name} could not be audited: {reason}"),
         severity=Severity.UNKNOWN,
-        fingerprint=dependency_fingerprint(package=name, advisory_ids=[NOT_AUDITED_ID]),
+        fingerprint=dependency_fingerprint(package=name, advisory_ids=[NOT_AUDITED_ID],
+                                           manifest=manifest),
         location=Location(package=name, version=version, manifest=manifest),
         message=reason,
     )

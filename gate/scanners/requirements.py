@@ -18,6 +18,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from gate.errors import ConfigError
+from gate.fingerprint import package_key
 
 MAX_FILE_BYTES = 5_000_000
 MAX_FILES = 200
@@ -44,18 +45,44 @@ class Unaudited:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Declared:
+    """Where a requirement file names a package: the file (of `-r` includes, the one that
+    declares it), the place, and the requirement as written (normalised)."""
+
+    name: str
+    file: str
+    where: str
+    requirement: str
+
+
+def is_pin(requirement: str) -> bool:
+    """True for an exact `==`/`===` pin (hashes and markers allowed)."""
+    return bool(_PIN.match(requirement.split(" --hash", 1)[0]))
+
+
+@dataclass(frozen=True, kw_only=True)
 class AuditInput:
-    """What one manifest asks pip-audit to audit, flattened, plus what it cannot audit."""
+    """What one manifest asks pip-audit to audit, flattened, plus what it cannot audit.
+
+    `declared` says, for requirement files, which file and line names each requirement.
+    """
 
     requirements: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
     unaudited: tuple[Unaudited, ...] = ()
+    declared: tuple[Declared, ...] = ()
 
     @property
     def pinned(self) -> bool:
         """True when every requirement is an exact pin: audited with no resolution at all."""
-        return all(_PIN.match(line.split(" --hash", 1)[0]) for line in self.requirements)
+        return all(is_pin(line) for line in self.requirements)
+
+    @property
+    def unpinned(self) -> tuple[str, ...]:
+        """The requirements that are not exact pins (pip resolves them)."""
+        return tuple(line.split(" --hash", 1)[0] for line in self.requirements
+                     if not is_pin(line))
 
 
 @dataclass
@@ -64,6 +91,7 @@ class _Collected:
     constraints: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     unaudited: list[Unaudited] = field(default_factory=list)
+    declared: list[Declared] = field(default_factory=list)
     files: int = 0
 
 
@@ -82,7 +110,8 @@ def read_requirements(path: Path, *, display: str, allowed: tuple[Path, ...]) ->
     c = reader.collected
     return AuditInput(requirements=tuple(dict.fromkeys(c.requirements)),
                       constraints=tuple(dict.fromkeys(c.constraints)),
-                      options=tuple(dict.fromkeys(c.options)), unaudited=tuple(c.unaudited))
+                      options=tuple(dict.fromkeys(c.options)), unaudited=tuple(c.unaudited),
+                      declared=tuple(c.declared))
 
 
 def classify(line: str, *, where: str) -> str | Unaudited:
@@ -101,6 +130,12 @@ def classify(line: str, *, where: str) -> str | Unaudited:
         reason = f"direct reference to {requirement.url}; {_NEVER_BUILT}"
         return Unaudited(name=requirement.name, reason=reason, where=where)
     return " ".join([str(requirement), *(f"--hash={h}" for h in hashes)])
+
+
+def _declared(requirement: str, *, file: str, where: str) -> Declared:
+    plain = requirement.split(" --hash", 1)[0]
+    name = Requirement(plain).name  # a classified requirement always parses
+    return Declared(name=package_key(name), file=file, where=where, requirement=plain)
 
 
 def _unbuildable(spec: str) -> str | None:
@@ -137,6 +172,7 @@ class _Reader:
                 self.collected.constraints.append(result.split(" --hash", 1)[0])
             else:
                 self.collected.requirements.append(result)
+                self.collected.declared.append(_declared(result, file=display, where=where))
 
     def _option(
         self, line: str, *, where: str, path: Path, constraint: bool, stack: tuple[Path, ...]

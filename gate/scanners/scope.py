@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,8 +118,14 @@ class _Rules:
         return None
 
 
-def enumerate_scope(root: Path, *, targets: Targets, exclude: Sequence[str] = ()) -> Scope:
-    """Walk `root` (symbolic links are not followed) and sort files into scope and excluded."""
+def enumerate_scope(
+    root: Path, *, targets: Targets, exclude: Sequence[str] = (),
+    skip_dir: Callable[[Path], str | None] | None = None,
+) -> Scope:
+    """Walk `root` (symbolic links are not followed) and sort files into scope and excluded.
+
+    `skip_dir` may put a directory out of scope whatever the policy says, giving the reason.
+    """
     rules = _Rules(
         root=root,
         policy=_spec(tuple(exclude)) if exclude else None,
@@ -141,6 +147,7 @@ def enumerate_scope(root: Path, *, targets: Targets, exclude: Sequence[str] = ()
             if name == ".git":
                 continue
             why = "symbolic link" if (Path(current) / name).is_symlink() else None
+            why = why or (skip_dir(Path(current) / name) if skip_dir else None)
             why = why or rules.reason(rel, is_dir=True)
             if why:
                 total += 1

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gate.baseline import scan_baseline
+from gate.baseline import anywhere_key, scan_baseline
 from gate.config import GateConfig, default_policy_path
 from gate.models import Action, Decision, Verdict
 from gate.pipeline import SCANNERS, run_gate
@@ -89,13 +90,17 @@ def _full_baseline_fingerprints(repo: Path, tmp_path: Path) -> frozenset[str]:
         verdict = run_gate(_config(old))
     finally:
         _git(repo, "worktree", "remove", "--force", str(old))
-    return frozenset(item.finding.fingerprint for item in verdict.findings)
+    # a dependency finding counts as existing wherever the baseline had its package, version
+    # and advisory (a pin moved to another manifest is no new risk)
+    return frozenset(item.finding.fingerprint for item in verdict.findings) | frozenset(
+        key for item in verdict.findings if (key := anywhere_key(item.finding)) is not None)
 
 
-def _outcomes(verdict: Verdict) -> set[tuple[str, str, str | None, str]]:
+def _outcomes(verdict: Verdict, *, with_key: bool = False) -> set[tuple[Any, ...]]:
     return {
         (item.finding.fingerprint, item.finding.rule_id,
-         item.finding.location.path or item.finding.location.manifest, item.action.value)
+         item.finding.location.path or item.finding.location.manifest, item.action.value,
+         *([anywhere_key(item.finding)] if with_key else []))
         for item in verdict.findings
     }
 
@@ -107,9 +112,10 @@ def test_diff_aware_verdict_equals_a_full_baseline_scan(
     plain = run_gate(_config(repo))
     gating = (Action.BLOCK, Action.WARN)
     expected = {
-        (fp, rule, where, Action.EXISTING.value if fp in old_fingerprints and action in gating
+        (fp, rule, where, Action.EXISTING.value
+         if (fp in old_fingerprints or key in old_fingerprints) and action in gating
          else action)
-        for fp, rule, where, action in _outcomes(plain)
+        for fp, rule, where, action, key in _outcomes(plain, with_key=True)
     }
 
     diff_aware = run_gate(_config(repo, baseline="HEAD~1"))

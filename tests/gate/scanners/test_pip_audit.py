@@ -65,11 +65,12 @@ def test_parses_every_vulnerability_of_the_recorded_vulnerable_app() -> None:
     assert jinja.help_url == "https://osv.dev/vulnerability/PYSEC-2019-217"
 
 
-def test_fingerprints_merge_aliases() -> None:
+def test_fingerprints_merge_aliases_and_count_manifest_and_version() -> None:
     jinja = by_id(parse_fixture("vulnerable-app.json"))["PYSEC-2019-217"]
     # the same vulnerability reported by another tool under its CVE or GHSA id
     assert jinja.fingerprint == dependency_fingerprint(
-        package="Jinja2", advisory_ids=["GHSA-462w-v97r-4m45", "CVE-2019-10906"]
+        package="Jinja2", advisory_ids=["GHSA-462w-v97r-4m45", "CVE-2019-10906"],
+        manifest="requirements.txt", version="2.10",
     )
 
 
@@ -94,7 +95,7 @@ def test_skipped_dependencies_become_not_audited_findings() -> None:
     assert salt.location.version == "3000"
     assert salt.title.startswith("salt could not be audited: Dependency not found on PyPI")
     assert salt.fingerprint == dependency_fingerprint(
-        package="salt", advisory_ids=["riskgate-not-audited"]
+        package="salt", advisory_ids=["riskgate-not-audited"], manifest="requirements.txt"
     )
 
 
@@ -188,15 +189,15 @@ def test_nothing_to_audit_fails_closed(tmp_path: Path) -> None:
         PipAuditScanner().run(ScanTarget(root=tmp_path))
 
 
-def test_nothing_at_the_top_names_manifests_below_and_the_r_option(tmp_path: Path) -> None:
-    (tmp_path / "services" / "api").mkdir(parents=True)
-    (tmp_path / "services" / "api" / "requirements-prod.txt").write_text("click==8.1.7\n")
+def test_nothing_in_scope_names_what_was_left_out_and_the_r_option(tmp_path: Path) -> None:
     (tmp_path / ".venv" / "lib").mkdir(parents=True)
     (tmp_path / ".venv" / "lib" / "requirements.txt").write_text("x==1\n")
+    (tmp_path / "vendor" / "lib").mkdir(parents=True)
+    (tmp_path / "vendor" / "lib" / "requirements.txt").write_text("x==1\n")
     with pytest.raises(ScannerError) as caught:
         PipAuditScanner().run(ScanTarget(root=tmp_path))
     assert str(caught.value).endswith(
-        "; found below it: services/api/requirements-prod.txt; name the files to audit with -r")
+        "; left out: .venv/, vendor/; name the files to audit with -r")
 
 
 def test_a_missing_explicit_requirements_file_is_a_config_error(tmp_path: Path) -> None:

@@ -1,0 +1,190 @@
+"""Keep a dependency entry when its fingerprint changes but its risk does not.
+
+A dependency finding is one per (manifest, package version, advisory). Its fingerprint
+changes when the pin moves to another still-affected version in the same manifest, and it
+changed once for every entry recorded before manifests and versions counted (those entries
+carry the plain (package, advisory) fingerprint). Like code edits (`register.identity`), new
+dependency findings the register does not know are held while the run streams in, then paired
+with the project's entries of the same package and advisory that this run did not see:
+
+1. same manifest and version (an entry recorded with the old fingerprint);
+2. same manifest (the pin moved to another version that the advisory still affects);
+3. any manifest, for an entry with the old fingerprint (recorded when one entry stood for
+   every manifest).
+
+A paired entry takes the new fingerprint (its id, history, owner, acceptance and status stay;
+an old-fingerprint entry that was fixed is reopened as before) and logs a `dependency_updated`
+event. The rest open as new entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gate.fingerprint import canonical_advisory_id, legacy_dependency_fingerprint, package_key
+from gate.models import Finding, FindingKind
+from register.models import EntryStatus, EventKind, RiskEntry, RiskEvent
+
+ENTRY = RiskEntry.__table__  # type: ignore[attr-defined]
+EVENT = RiskEvent.__table__  # type: ignore[attr-defined]
+KEPT_STATUSES = (
+    EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value, EntryStatus.FALSE_POSITIVE.value,
+)
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Place:
+    """A dependency finding's or entry's identity parts."""
+
+    fingerprint: str
+    key: Key
+    manifest: str | None
+    version: str | None
+    legacy: bool = False
+    entry_id: int = 0
+    usable: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Moved:
+    """An entry that took a new fingerprint."""
+
+    entry_id: int
+    old: _Place
+    new: _Place
+
+    def detail(self) -> str:
+        """The event's words."""
+        package = self.new.key[0]
+        where = self.new.manifest or "(no manifest)"
+        if self.old.legacy and (self.old.manifest, self.old.version) == (
+                self.new.manifest, self.new.version):
+            what = f"{package} {self.new.version} in {where}: one entry per manifest and version"
+        elif self.old.manifest == self.new.manifest:
+            what = (f"{package} {self.old.version} → {self.new.version} in {where}: "
+                    "the advisory still applies")
+        else:
+            what = (f"{package} {self.old.version} in {self.old.manifest} → {self.new.version} in "
+                    f"{where}: one entry per manifest and version")
+        return f"{what} (fingerprint {self.old.fingerprint[:12]}… → {self.new.fingerprint[:12]}…)"
+
+
+def place_of(finding: Finding) -> _Place | None:
+    """The identity parts of a dependency advisory finding (None for anything else)."""
+    location = finding.location
+    if finding.kind is not FindingKind.DEPENDENCY or not location.package:
+        return None
+    ids = [finding.rule_id, *finding.aliases]
+    key = (package_key(location.package), canonical_advisory_id(ids))
+    return _Place(fingerprint=finding.fingerprint, key=key, manifest=location.manifest,
+                  version=location.version)
+
+
+@dataclass(kw_only=True)
+class DependencyMatcher:
+    """New dependency rows held until the run's stream ends, then matched to vanished entries."""
+
+    project_id: int
+    keys: frozenset[Key] = frozenset()
+    held: dict[str, tuple[dict[str, Any], _Place]] = field(default_factory=dict)
+    moved: list[Moved] = field(default_factory=list)
+
+    @classmethod
+    def of_project(cls, connection: Connection, project_id: int) -> DependencyMatcher:
+        """A matcher knowing the (package, advisory) keys of the project's dependency entries
+        (read through the component index)."""
+        keys = frozenset(_place(row).key for row in connection.execute(_entries(project_id)))
+        return cls(project_id=project_id, keys=keys)
+
+    def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
+        """Keep a row of a new dependency finding whose package and advisory the project has."""
+        place = place_of(finding)
+        if place is None or place.key not in self.keys:
+            return False
+        self.held[finding.fingerprint] = (row, place)
+        return True
+
+    def release(
+        self, connection: Connection, *, seen: Container[str]
+    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+        """Each held row with the fingerprint of the entry it continues (None: a new one)."""
+        if not self.held:
+            return
+        wanted = {place.key for _, place in self.held.values()}
+        vanished = [p for p in map(_place, connection.execute(_entries(self.project_id)))
+                    if p.key in wanted and p.fingerprint not in seen]
+        pairs = _pair([place for _, place in self.held.values()], vanished)
+        for fingerprint, (row, place) in self.held.items():
+            old = pairs.get(fingerprint)
+            if old is None:
+                yield row, None
+                continue
+            connection.execute(
+                sa.update(ENTRY).where(ENTRY.c.id == old.entry_id).values(fingerprint=fingerprint)
+            )
+            self.moved.append(Moved(entry_id=old.entry_id, old=old, new=place))
+            yield row, old.fingerprint
+
+    def log(self, connection: Connection, *, run_id: str, at: Any, actor: str) -> None:
+        """One `dependency_updated` event per continued entry (after the run's upsert)."""
+        if not self.moved:
+            return
+        connection.execute(sa.insert(EVENT), [
+            {"entry_id": m.entry_id, "run_id": run_id, "at": at, "actor": actor,
+             "kind": EventKind.DEPENDENCY_UPDATED.value, "detail": m.detail(), "reason": None}
+            for m in self.moved
+        ])
+
+
+def _entries(project_id: int) -> sa.Select[Any]:
+    statuses = (*KEPT_STATUSES, EntryStatus.FIXED.value)
+    return sa.select(
+        ENTRY.c.id, ENTRY.c.fingerprint, ENTRY.c.package, ENTRY.c.rule_id, ENTRY.c.aliases,
+        ENTRY.c.manifest, ENTRY.c.version, ENTRY.c.status,
+    ).where(
+        ENTRY.c.kind == FindingKind.DEPENDENCY.value,
+        ENTRY.c.status.in_(statuses),
+        ENTRY.c.project_id == project_id,
+        ENTRY.c.package.is_not(None),
+    )
+
+
+def _place(row: Any) -> _Place:
+    entry_id, fingerprint, package, rule_id, aliases, manifest, version, status = row
+    ids = [rule_id, *(aliases or [])]
+    legacy = fingerprint == legacy_dependency_fingerprint(package=package, advisory_ids=ids)
+    # a fixed entry is continued only from the old fingerprint (it would have reopened)
+    return _Place(fingerprint=fingerprint, key=(package_key(package), canonical_advisory_id(ids)),
+                  manifest=manifest, version=version, legacy=legacy, entry_id=int(entry_id),
+                  usable=status in KEPT_STATUSES or legacy)
+
+
+def _pair(new: list[_Place], old: list[_Place]) -> dict[str, _Place]:
+    """One to one, best rank first: same manifest and version, same manifest, old fingerprint."""
+    ranked: list[tuple[int, str, str, _Place]] = []
+    for candidate in (o for o in old if o.usable):
+        for place in new:
+            rank = _rank(place, candidate)
+            if rank is not None:
+                ranked.append((rank, place.fingerprint, candidate.fingerprint, candidate))
+    pairs: dict[str, _Place] = {}
+    taken: set[str] = set()
+    for _, fingerprint, old_fingerprint, candidate in sorted(ranked, key=lambda r: r[:3]):
+        if fingerprint not in pairs and old_fingerprint not in taken:
+            pairs[fingerprint] = candidate
+            taken.add(old_fingerprint)
+    return pairs
+
+
+def _rank(new: _Place, old: _Place) -> int | None:
+    if new.key != old.key:
+        return None
+    if new.manifest == old.manifest:
+        return 0 if new.version == old.version else 1
+    return 2 if old.legacy else None
