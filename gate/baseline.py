@@ -58,13 +58,16 @@ class BaselineScan:
         return self.found | shared | moved
 
     def fixed(self, current: Iterable[Finding]) -> tuple[Finding, ...]:
-        """The baseline's findings this run no longer has, once each.
+        """The baseline's findings this run no longer has, once each (a dependency finding
+        whose pin moved to another manifest is not gone).
 
         Only what changed was scanned at the baseline, and a finding of what did not change
         is the current scan's own, so everything fixed is among `findings`.
         """
-        now = {f.fingerprint for f in current}
-        gone = {f.fingerprint: f for f in self.findings if f.fingerprint not in now}
+        items = list(current)
+        now = {f.fingerprint for f in items} | {anywhere_key(f) for f in items} - {None}
+        gone = {f.fingerprint: f for f in self.findings
+                if f.fingerprint not in now and anywhere_key(f) not in now}
         return tuple(gone.values())
 
     def _shared(self, finding: Finding) -> bool:

@@ -82,18 +82,18 @@ def _config(target: Path, baseline: str | None = None) -> GateConfig:
     )
 
 
-def _full_baseline_fingerprints(repo: Path, tmp_path: Path) -> frozenset[str]:
-    """The old way: the whole baseline commit checked out and scanned."""
+def _full_baseline(repo: Path, tmp_path: Path) -> tuple[frozenset[str], dict[str, str]]:
+    """The old way: the whole baseline commit checked out and scanned; its fingerprints, and
+    its dependency findings' package, version and advisory (a finding counts as existing
+    wherever the baseline had those: a pin moved to another manifest is no new risk)."""
     old = tmp_path / "old"
     _git(repo, "worktree", "add", "--detach", "-q", str(old), "HEAD~1")
     try:
         verdict = run_gate(_config(old))
     finally:
         _git(repo, "worktree", "remove", "--force", str(old))
-    # a dependency finding counts as existing wherever the baseline had its package, version
-    # and advisory (a pin moved to another manifest is no new risk)
-    return frozenset(item.finding.fingerprint for item in verdict.findings) | frozenset(
-        key for item in verdict.findings if (key := anywhere_key(item.finding)) is not None)
+    keys = {item.finding.fingerprint: anywhere_key(item.finding) for item in verdict.findings}
+    return (frozenset(keys), {fp: key for fp, key in keys.items() if key is not None})
 
 
 def _outcomes(verdict: Verdict, *, with_key: bool = False) -> set[tuple[Any, ...]]:
@@ -108,12 +108,13 @@ def _outcomes(verdict: Verdict, *, with_key: bool = False) -> set[tuple[Any, ...
 def test_diff_aware_verdict_equals_a_full_baseline_scan(
     repo: Path, tmp_path: Path, semgrep_env: str
 ) -> None:
-    old_fingerprints = _full_baseline_fingerprints(repo, tmp_path)
+    old_fingerprints, old_keys_by_fp = _full_baseline(repo, tmp_path)
+    old_keys = set(old_keys_by_fp.values())
     plain = run_gate(_config(repo))
     gating = (Action.BLOCK, Action.WARN)
     expected = {
         (fp, rule, where, Action.EXISTING.value
-         if (fp in old_fingerprints or key in old_fingerprints) and action in gating
+         if (fp in old_fingerprints or key in old_keys) and action in gating
          else action)
         for fp, rule, where, action, key in _outcomes(plain, with_key=True)
     }
@@ -129,9 +130,13 @@ def test_diff_aware_verdict_equals_a_full_baseline_scan(
     counts = diff_aware.count_by_action()
     assert counts == {action: sum(1 for *_, a in expected if a == action) for action in counts}
     now = {fp for fp, *_ in expected}
-    assert {f.fingerprint for f in diff_aware.fixed} == old_fingerprints - now
+    moved_now = {key for *_, key in _outcomes(plain, with_key=True) if key is not None}
+    assert {f.fingerprint for f in diff_aware.fixed} == {
+        fp for fp in old_fingerprints - now if old_keys_by_fp.get(fp) not in moved_now}
+    assert "requirements-old.txt" not in {f.location.manifest for f in diff_aware.fixed}
     assert "gone.py" in {f.location.path for f in diff_aware.fixed}
-    assert all((item.in_baseline is True) == (item.finding.fingerprint in old_fingerprints)
+    assert all((item.in_baseline is True) == (item.finding.fingerprint in old_fingerprints
+                                              or anywhere_key(item.finding) in old_keys)
                for item in diff_aware.findings)
 
 
