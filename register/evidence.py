@@ -106,6 +106,31 @@ def deadline_words(entry: RiskEntry, *, today: date) -> str:
     return f"patch overdue by {-days} day{'s' if days != -1 else ''}"
 
 
+_RUN_SCOPES = {
+    "full": "a full scan",
+    "diff": "a diff-aware scan (only what changed since its baseline)",
+    "partial": "a partial scan (a scanner failed, or the scan was narrowed)",
+}
+
+
+def scope_words(entry: RiskEntry, run: ScanRun | None) -> str:
+    """Where the finding came from: its manifest (dependencies) or file and function (code),
+    and what the run that last saw it covered."""
+    if entry.kind == "dependency":
+        place = (f"manifest {entry.manifest}" if entry.manifest
+                 else "no manifest recorded (an imported report)")
+        if entry.package:
+            place += f", where {entry.package} {entry.version or '?'} was audited"
+    else:
+        line = f":{entry.start_line}" if entry.path and entry.start_line else ""
+        place = f"{entry.path or '(no path)'}{line}"
+        place += f", in {entry.scope}" if entry.scope else ""
+    if run is None:
+        return place
+    branch = f" of {run.branch}" if run.branch else ""
+    return f"{place}; last seen in {_RUN_SCOPES.get(run.scope, run.scope)}{branch}"
+
+
 def _linked(links: list[Link]) -> str:
     return ", ".join(f"{link.label} ({link.url})" if link.url else link.label for link in links)
 
@@ -141,6 +166,7 @@ def evidence_fields(
         ("package", f"{entry.package} {entry.version or ''}".strip() if entry.package else None),
         ("fixed in", ", ".join(entry.fix_versions) if entry.kind == "dependency" else None),
         ("manifest", entry.manifest), ("location", where),
+        ("scope", scope_words(entry, last_run)),
         ("weakness", _linked([cwe_link(c) for c in entry.cwe or []]) or None),
         ("owasp", _linked([owasp_link(o) for o in entry.owasp or []]) or None),
         ("message", entry.message), ("fix advice", fix_advice(entry)),

@@ -11,7 +11,7 @@ risk its own (the combination rule of `gate.remediation`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from gate.remediation import NOT_AUDITED_RULE, RemediationPlan, Upgrade, ranked, versions_above
 from register.filters import project_condition
 from register.models import Project
-from register.queries import ACTIVE_STATUSES, ENTRY, SUMMARY
+from register.queries import ACTIVE_STATUSES, ENTRY, SUMMARY, ProjectSummary, project_summaries
 
 UNKNOWN = "unknown"
 
@@ -114,6 +114,17 @@ def exposure_losses(session: Session) -> dict[str, Loss]:
         name: Loss(low=float(low), high=float(high or 0.0))
         for name, low, high in session.execute(query).all()
     }
+
+
+def exposure_summaries(session: Session) -> list[ProjectSummary]:
+    """Every project's summary with its expected loss by exposure (each vulnerable component
+    counted once): what the overview, the trends, the printable report and the API show."""
+    losses = exposure_losses(session)
+    return [
+        replace(s, annual_loss_low=losses[s.name].low, annual_loss_high=losses[s.name].high)
+        if s.name in losses and s.annual_loss_low is not None else s
+        for s in project_summaries(session)
+    ]
 
 
 def unrated_count(session: Session, *, project: str | None = None) -> int:

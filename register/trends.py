@@ -1,8 +1,9 @@
 """Trends for executives: weekly snapshots of the register, written when a run is recorded.
 
 A snapshot is the project's state after a run (open, accepted and overdue entries, expected
-loss, per band), taken from `risk_summary` (a few rows), and replaces that project's rows of
-the run's week. Reading the trend sums the snapshots of the shown projects per week; a project
+loss by exposure, per band), taken from `risk_summary` (a few rows) and the project's active
+component entries, and replaces that project's rows of the run's week. Reading the trend
+sums the snapshots of the shown projects per week; a project
 without a run in a week carries its last snapshot forward, so totals do not dip when a
 project skips a week.
 """
@@ -73,6 +74,41 @@ def snapshot(connection: Connection, *, project_id: int, at: datetime) -> None:
     columns = ["project_id", "week", "band", "open", "accepted", "overdue", "priced",
                "loss_low", "loss_high"]
     connection.execute(sa.insert(TREND).from_select(columns, source))
+    _loss_by_exposure(connection, project_id=project_id, week=week)
+
+
+def _loss_by_exposure(connection: Connection, *, project_id: int, week: date) -> None:
+    """Count each vulnerable component's loss once, as the overview does: its risks' summed
+    loss is replaced by the largest of them, shared equally among them (so per band too)."""
+    from register.plan import component_condition
+
+    entry: sa.Table = RiskEntry.__table__  # type: ignore[attr-defined]
+    component = (entry.c.package, entry.c.version)
+    members = sa.func.count().over(partition_by=component)
+    inner = (
+        sa.select(
+            entry.c.band.label("band"),
+            (sa.func.max(entry.c.annual_loss_low).over(partition_by=component) / members
+             - entry.c.annual_loss_low).label("low"),
+            (sa.func.max(entry.c.annual_loss_high).over(partition_by=component) / members
+             - entry.c.annual_loss_high).label("high"),
+        )
+        .where(entry.c.project_id == project_id,
+               entry.c.status.in_((EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value)),
+               component_condition())
+        .subquery("component_share")
+    )
+    query = sa.select(inner.c.band, sa.func.sum(inner.c.low), sa.func.sum(inner.c.high)).group_by(
+        inner.c.band)
+    for band, low, high in connection.execute(query).all():
+        if low is None and high is None:
+            continue
+        connection.execute(
+            sa.update(TREND)
+            .where(TREND.c.project_id == project_id, TREND.c.week == week, TREND.c.band == band)
+            .values(loss_low=TREND.c.loss_low + float(low or 0.0),
+                    loss_high=TREND.c.loss_high + float(high or 0.0))
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,11 +7,14 @@ names for a page of entries, which lives here because only the web needs it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from register import queries
+from register import queries, trends
 from register.models import Project, RiskEntry, RiskEntryPublic, RiskEventPublic
+from register.plan import exposure_summaries
+from register.queries import ProjectSummary
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.web.schemas import (
     FindingDetail,
@@ -21,7 +24,40 @@ from register.web.schemas import (
     MttpRowPublic,
     ProjectPublic,
     SlaPublic,
+    TrendsPublic,
+    TrendWeekPublic,
 )
+
+WEEKS = 26  # how far back the trends go
+
+
+@dataclass(frozen=True, kw_only=True)
+class Totals:
+    """Counts over the shown projects, and the loss estimate when one currency is used."""
+
+    open: int
+    accepted: int
+    overdue: int
+    critical: int
+    annual_loss_low: float | None
+    annual_loss_high: float | None
+    currency: str | None
+
+
+def totals(summaries: list[ProjectSummary]) -> Totals:
+    """Sum project summaries; money only when configured and in a single currency."""
+    priced = [s for s in summaries if s.annual_loss_low is not None]
+    currencies = {s.currency for s in priced}
+    single = len(currencies) == 1
+    return Totals(
+        open=sum(s.open for s in summaries),
+        accepted=sum(s.accepted for s in summaries),
+        overdue=sum(s.overdue for s in summaries),
+        critical=sum(s.critical for s in summaries),
+        annual_loss_low=sum(s.annual_loss_low or 0 for s in priced) if single else None,
+        annual_loss_high=sum(s.annual_loss_high or 0 for s in priced) if single else None,
+        currency=next(iter(currencies)) if single else None,
+    )
 
 
 def project_names(session: Session, project_ids: Iterable[int]) -> dict[int, str]:
@@ -106,4 +142,19 @@ def sla_public(session: Session, *, project: str | None) -> SlaPublic:
 def projects_public(session: Session) -> list[ProjectPublic]:
     """Every project's summary."""
     return [ProjectPublic.model_validate(s, from_attributes=True)
-            for s in queries.project_summaries(session)]
+            for s in exposure_summaries(session)]
+
+
+def trends_public(session: Session, *, project: str | None) -> TrendsPublic:
+    """The trends page's figures as data: the same weeks and the same totals."""
+    weeks = trends.weekly_trend(session, project=project, weeks=WEEKS, today=queries.today())
+    total = totals([s for s in exposure_summaries(session) if project in (None, s.name)])
+    return TrendsPublic(
+        project=project, open=total.open, overdue=total.overdue,
+        annual_loss_low=total.annual_loss_low, annual_loss_high=total.annual_loss_high,
+        currency=total.currency,
+        weeks=[TrendWeekPublic(
+            week=w.week, open_by_band=w.open_by_band, accepted=w.accepted, overdue=w.overdue,
+            priced=w.priced, loss_low=w.loss_low if w.priced else None,
+            loss_high=w.loss_high if w.priced else None) for w in weeks],
+    )

@@ -100,6 +100,31 @@ class SlaPublic(BaseModel):
     percent: float
 
 
+class TrendWeekPublic(BaseModel):
+    """One week of the register: open risks per band, accepted, overdue, expected loss."""
+
+    week: date
+    open_by_band: dict[str, int]
+    accepted: int
+    overdue: int
+    priced: int
+    loss_low: float | None
+    loss_high: float | None
+
+
+class TrendsPublic(BaseModel):
+    """Weekly trend (oldest first) and the figures now; every loss counts each vulnerable
+    component once (the overview's loss by exposure)."""
+
+    project: str | None
+    open: int
+    overdue: int
+    annual_loss_low: float | None
+    annual_loss_high: float | None
+    currency: str | None
+    weeks: list[TrendWeekPublic]
+
+
 class MttpPublic(BaseModel):
     """Mean/median time to patch by severity and month, and SLA compliance."""
 
@@ -122,7 +147,7 @@ class MatrixPublic(BaseModel):
 
 
 class ProjectPublic(BaseModel):
-    """A project's active risks: counts and expected annual loss (an estimate)."""
+    """A project's active risks: counts and expected annual loss by exposure (an estimate)."""
 
     name: str
     open: int

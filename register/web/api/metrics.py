@@ -1,4 +1,4 @@
-"""Aggregates: the 5×5 risk matrix and mean/median time to patch with SLA compliance."""
+"""Aggregates: the 5×5 risk matrix, time to patch with SLA compliance, and weekly trends."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from register.web.deps import ApiViewer, SessionDep
-from register.web.present import matrix_public, mttp_public
-from register.web.schemas import MatrixPublic, MttpPublic, Text
+from register.web.present import matrix_public, mttp_public, trends_public
+from register.web.schemas import MatrixPublic, MttpPublic, Text, TrendsPublic
 
 router = APIRouter(tags=["metrics"])
 ProjectQuery = Annotated[Text | None, Query(max_length=200, description="One project's name.")]
@@ -24,3 +24,9 @@ def get_matrix(session: SessionDep, _: ApiViewer, project: ProjectQuery = None) 
 def get_mttp(session: SessionDep, _: ApiViewer, project: ProjectQuery = None) -> MttpPublic:
     """Mean and median days to patch by severity and by month, and SLA compliance."""
     return mttp_public(session, project=project)
+
+
+@router.get("/metrics/trends", response_model=TrendsPublic)
+def get_trends(session: SessionDep, _: ApiViewer, project: ProjectQuery = None) -> TrendsPublic:
+    """Open risks by band, overdue and expected loss (by exposure) per week, and now."""
+    return trends_public(session, project=project or None)

@@ -37,6 +37,7 @@ def finding_page(
         "cwe": [evidence.cwe_link(c) for c in entry.cwe or []],
         "owasp": [evidence.owasp_link(o) for o in entry.owasp or []],
         "snippet": evidence.snippet_lines(entry), "advice": evidence.fix_advice(entry),
+        "scope": evidence.scope_words(entry, runs.get(entry.last_run_id)),
         "first_run": runs.get(opened or ""), "last_run": runs.get(entry.last_run_id),
         "default_until": today + timedelta(days=30), "active": "triage",
         "here": f"/findings/{entry_id}", "can_triage": who.role.value in ("triager", "admin"),

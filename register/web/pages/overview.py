@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,58 +9,18 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from register import queries
-from register.plan import exposure_losses, plan_currency, register_plan, unrated_count
-from register.queries import ProjectSummary
+from register.plan import exposure_summaries, plan_currency, register_plan, unrated_count
 from register.scoring import band_for
 from register.trends import OnTime
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.cache import render_cached
-from register.web.present import matrix_public, project_names, sla_public
+from register.web.present import matrix_public, project_names, sla_public, totals
 from register.web.schemas import Text
 from register.web.wording import risk_sentence
 
 router = APIRouter()
 TOP_RISKS = 8
 PLAN_STEPS = 5
-
-
-@dataclass(frozen=True, kw_only=True)
-class Totals:
-    """Counts over the shown projects, and the loss estimate when one currency is used."""
-
-    open: int
-    accepted: int
-    overdue: int
-    critical: int
-    annual_loss_low: float | None
-    annual_loss_high: float | None
-    currency: str | None
-
-
-def totals(summaries: list[ProjectSummary]) -> Totals:
-    """Sum project summaries; money only when configured and in a single currency."""
-    priced = [s for s in summaries if s.annual_loss_low is not None]
-    currencies = {s.currency for s in priced}
-    single = len(currencies) == 1
-    return Totals(
-        open=sum(s.open for s in summaries),
-        accepted=sum(s.accepted for s in summaries),
-        overdue=sum(s.overdue for s in summaries),
-        critical=sum(s.critical for s in summaries),
-        annual_loss_low=sum(s.annual_loss_low or 0 for s in priced) if single else None,
-        annual_loss_high=sum(s.annual_loss_high or 0 for s in priced) if single else None,
-        currency=next(iter(currencies)) if single else None,
-    )
-
-
-def by_exposure(session: Session, summaries: list[ProjectSummary]) -> list[ProjectSummary]:
-    """Summaries whose expected loss counts each vulnerable component once."""
-    losses = exposure_losses(session)
-    return [
-        replace(s, annual_loss_low=losses[s.name].low, annual_loss_high=losses[s.name].high)
-        if s.name in losses and s.annual_loss_low is not None else s
-        for s in summaries
-    ]
 
 
 def plan_lines(session: Session, *, project: str | None) -> list[str]:
@@ -109,7 +68,7 @@ def overview(
 
 def overview_context(session: Session, project: str | None) -> dict[str, Any]:
     """What the overview shows."""
-    summaries = by_exposure(session, queries.project_summaries(session))
+    summaries = exposure_summaries(session)
     shown = [s for s in summaries if project is None or s.name == project]
     matrix = matrix_public(session, project=project)
     sla = sla_public(session, project=project)

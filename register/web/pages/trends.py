@@ -10,15 +10,14 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from register import queries, trends
+from register.plan import exposure_summaries
 from register.web.charts import Frame, line_chart
 from register.web.deps import PageViewer, SessionDep
 from register.web.pages.cache import render_cached
-from register.web.pages.overview import totals
-from register.web.present import all_project_names, sla_public
+from register.web.present import WEEKS, all_project_names, sla_public, totals
 from register.web.schemas import Text
 
 router = APIRouter()
-WEEKS = 26
 
 
 def band_chart(weeks: list[trends.TrendWeek], frame: Frame | None = None) -> Markup:
@@ -52,7 +51,7 @@ def trend_context(session: Session, project: str | None) -> dict[str, Any]:
     """What the trends page and the printable report share."""
     today = queries.today()
     weeks = trends.weekly_trend(session, project=project, weeks=WEEKS, today=today)
-    shown = [s for s in queries.project_summaries(session) if project in (None, s.name)]
+    shown = [s for s in exposure_summaries(session) if project in (None, s.name)]
     total = totals(shown)
     sla = sla_public(session, project=project)
     on_time = trends.OnTime(fixed=sla.fixed, within_sla=sla.within_sla, overdue_open=total.overdue)

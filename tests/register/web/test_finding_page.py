@@ -8,9 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from gate.models import Location, ScanScope
 from register import queries
 from register.recording import record_verdict_in
-from tests.register.factories import T0, verdict
+from tests.register.factories import T0, code, dependency, verdict
 from tests.register.test_evidence import findings
 from tests.register.web.helpers import log_in
 
@@ -34,3 +35,24 @@ def test_finding_page_shows_evidence_and_overdue_only_while_open(
     assert "patch" in reopened.split('id="deadline-words"')[1][:80]
     assert "overdue" not in closed.split('id="deadline-words"')[1][:120]
     assert "fixed on" in closed and "3000.2" in closed and "nvd.nist.gov" in closed
+
+
+def test_finding_page_names_the_manifest_and_the_scan_scope(
+    client: TestClient, tokens: dict[str, str], engine: Engine
+) -> None:
+    nested = dependency("jinja2", "CVE-2024-22195")
+    nested = nested.model_copy(update={"location": Location(
+        package="jinja2", version="2.11.2", manifest="services/api/requirements.txt")})
+    flaw = code("r", "app/views.py", "eval(x)").model_copy(update={"location": Location(
+        path="app/views.py", start_line=12, scope="Server.start")})
+    record_verdict_in(engine, verdict([nested, flaw], run_id="s1"))
+    record_verdict_in(engine, verdict([nested, flaw], run_id="s2", scope=ScanScope.DIFF,
+                                      at=T0 + timedelta(days=1)))
+    log_in(client, tokens["viewer"])
+
+    dependency_page = client.get("/findings/1").text.split('id="scope">')[1].split("</dd>")[0]
+    code_page = client.get("/findings/2").text.split('id="scope">')[1].split("</dd>")[0]
+    assert dependency_page == ("manifest services/api/requirements.txt, where jinja2 2.11.2 was "
+                               "audited; last seen in a diff-aware scan (only what changed since "
+                               "its baseline) of main")
+    assert code_page.startswith("app/views.py:12, in Server.start; last seen in a diff-aware")

@@ -16,6 +16,7 @@ from gate.cli import cli
 from gate.models import MoneyModel, RiskContext
 from register import trends
 from register.recording import record_verdict_in
+from register.web.wording import money
 from tests.register.factories import T0, code, dependency, example_findings, verdict
 from tests.register.web.helpers import bearer, log_in
 
@@ -100,3 +101,32 @@ def test_report_page_and_file_in_business_words(
     html = out.read_text()
     assert "<style>" in html and "@media print" in html and 'href="/static' not in html
     assert "Top risks" in html and "Who owns the work" in html
+
+
+def test_overview_report_trends_and_api_count_each_package_once(
+    engine: Engine, client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Three advisories of one salt pin are one exposure: one upgrade closes them all."""
+    salt = [dependency("salt", advisory) for advisory in
+            ("CVE-2020-11651", "CVE-2020-11652", "CVE-2020-25592")]
+    findings = [*salt, dependency("jinja2", "CVE-2024-22195"), code("r", "a.py", "x")]
+    record_verdict_in(engine, verdict(findings, run_id="w0", context=MONEY, at=T0))
+    headers = bearer(tokens["viewer"])
+
+    (project,) = client.get("/api/v1/projects", headers=headers).json()
+    api = client.get("/api/v1/metrics/trends", headers=headers).json()
+    per_advisory = client.get("/api/v1/findings?limit=100", headers=headers).json()["items"]
+    summed = sum(item["annual_loss_low"] for item in per_advisory)
+    by_package = project["annual_loss_low"]
+    salt_share = max(i["annual_loss_low"] for i in per_advisory if i["package"] == "salt")
+    assert by_package == pytest.approx(summed - 2 * salt_share), "salt counted once, not thrice"
+    assert api["annual_loss_low"] == pytest.approx(by_package)
+    assert api["weeks"][-1]["loss_low"] == pytest.approx(by_package)
+    assert api["annual_loss_high"] == pytest.approx(project["annual_loss_high"])
+    assert api["weeks"][-1]["loss_high"] == pytest.approx(project["annual_loss_high"])
+
+    shown = money(by_package, "EUR")
+    log_in(client, tokens["viewer"])
+    for page in ("/", "/trends", "/report"):
+        assert shown in client.get(page).text, page
+    assert money(summed, "EUR") not in client.get("/report").text
