@@ -251,6 +251,8 @@ def describe_error(error: ErrorDetails, path: list[int | str]) -> str:
 
 
 def _suggestion(key: str) -> str:
+    if key in known_keys():
+        return f" ('{key}' is a key of another section)"
     close = difflib.get_close_matches(key, sorted(known_keys()), n=1, cutoff=0.7)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

@@ -93,6 +93,10 @@ def test_directory_instead_of_file_is_a_policy_error(tmp_path: Path) -> None:
             "p.yml:4:3: scanners: unknown key 'pip_audit' (did you mean 'pip-audit'?)",
         ),
         (
+            "version: 1\nname: x\ntimeout: 30\n",
+            "p.yml:3:1: unknown key 'timeout' ('timeout' is a key of another section)",
+        ),
+        (
             "version: 1\nname: x\nrules:\n  - {name: a, action: block}\n"
             "  - {name: a, action: warn}\n",
             "p.yml:4:3: rules: rule name 'a' is used twice",
