@@ -16,7 +16,7 @@ from register.config import Settings
 from register.models import utc_now
 from register.web.app import create_app
 from tests.register.factories import example_findings, verdict
-from tests.register.web.helpers import bearer, post_verdict
+from tests.register.web.helpers import bearer, log_in, post_verdict
 from tests.register.web.outage import DatabaseRelay, relay
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -42,6 +42,7 @@ def test_database_down_is_503_with_one_line_and_healthz_says_so(
 ) -> None:
     assert relayed.get("/healthz").json() == {"status": "ok", "database": "ok"}
     assert relayed.get("/api/v1/projects", headers=bearer(tokens["viewer"])).status_code == 200
+    log_in(relayed, tokens["viewer"])
 
     outage.cut()
 
@@ -60,6 +61,9 @@ def test_database_down_is_503_with_one_line_and_healthz_says_so(
     assert health.json() == {"status": "unavailable", "database": "unavailable"}
     page = relayed.get("/login")
     assert page.status_code == 200  # the login form needs no database
+    overview = relayed.get("/", follow_redirects=False)
+    assert overview.status_code == 503 and "database is unavailable" in overview.text
+    assert "Traceback" not in overview.text and "5432" not in overview.text
 
     outage.restore()
 
