@@ -145,3 +145,10 @@ def test_real_uvicorn_answers_401_before_a_50_mb_body_arrives(
                 answer += chunk
     assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
     assert b"missing API token" in answer
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_anonymous_login_form_is_capped_small(big_app: FastAPI) -> None:
+    outcome = call(big_app, "POST", "/login", declared=2 * 1024 * 1024,
+                   headers={"content-type": "application/x-www-form-urlencoded"})
+    assert (outcome.status, outcome.read) == (413, 0)
