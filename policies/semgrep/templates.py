@@ -86,6 +86,10 @@ def bio(user, comment):
     html = mark_safe(render_to_string("card.html", {"user": user}))
     # ok: python-mark-safe-non-literal
     html = mark_safe(bleach.clean(comment))
+    # ok: python-mark-safe-non-literal
+    html = mark_safe(", ".join(format_html("<a href='{}'>{}</a>", t.url, t.name) for t in user.tags))
+    # ruleid: python-mark-safe-non-literal
+    html = mark_safe(", ".join(t.name for t in user.tags))
     return html
 
 

@@ -149,6 +149,8 @@ def cookies(request, token):
     response.set_cookie("sessionid", token, httponly=True, secure=request.is_secure())
     # ok: python-cookie-without-secure-flags
     response.set_cookie("sessionid", token, **cookie_options)
+    # ok: python-cookie-without-secure-flags
+    response.set_cookie("theme", "dark", max_age=31536000)
     return response
 
 
