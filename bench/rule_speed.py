@@ -3,9 +3,10 @@
 Builds a tree of N files (default 3,000) by copying real Python and template files (this
 repository's own code, the example app and the labelled corpus) under numbered folders, then
 runs semgrep as the gate does (same flags, same jobs) with each pack, interleaved round by
-round, and prints every run, the medians and the ratio now / before (goal: <= 1.5). The load
-average is printed before and after: figures taken while other work loads the machine are
-labelled "under load" and are not the pack's real cost.
+round, and prints every run, the medians and the ratios now / before (goal: <= 1.5), for wall
+time and for CPU time (semgrep and its children, user + system). The load average is printed
+before and after: wall times taken while other work loads the machine are labelled "under
+load"; CPU time is the steadier figure then.
 
     .venv/bin/python bench/rule_speed.py [--before REF] [--files N] [--repeat R] [--jobs J]
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -60,19 +62,26 @@ def build_tree(into: Path, count: int) -> Path:
     return into
 
 
-def scan_seconds(semgrep: str, rules: Path, tree: Path, *, jobs: int, tmp: Path) -> float:
-    """Wall time of one semgrep scan of `tree` with `rules`, run as the gate runs it."""
+def scan_seconds(
+    semgrep: str, rules: Path, tree: Path, *, jobs: int, tmp: Path
+) -> tuple[float, float]:
+    """Wall and CPU time of one semgrep scan of `tree` with `rules`, run as the gate runs it."""
     argv = [semgrep, "scan", "--json", "--metrics=off", "--disable-version-check",
             "--jobs", str(jobs), "--timeout", str(PER_FILE_TIMEOUT), "--config", str(rules),
             "--x-ignore-semgrepignore-files", "-o", str(tmp / "out.json"), "."]
-    began = time.perf_counter()
+    cpu_before, began = _children_cpu(), time.perf_counter()
     done = subprocess.run(argv, cwd=tree, capture_output=True, check=False,
                           env={**os.environ, **semgrep_env(tmp)})
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, _children_cpu() - cpu_before
     if done.returncode not in (0, 1):
         sys.exit(f"rule_speed: semgrep failed (exit {done.returncode}): "
                  f"{done.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
-    return elapsed
+    return elapsed, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -93,19 +102,25 @@ def main() -> None:
         tree = build_tree(tmp / "tree", args.files)
         print(f"tree: {args.files} files; before: {args.before}; jobs: {args.jobs}; "
               f"load average {load_before:.2f} on {os.cpu_count()} CPUs")
-        times: dict[str, list[float]] = {name: [] for name in packs}
+        wall: dict[str, list[float]] = {name: [] for name in packs}
+        cpu: dict[str, list[float]] = {name: [] for name in packs}
         for round_index in range(args.repeat):
             order = list(packs) if round_index % 2 == 0 else list(reversed(packs))
             for name in order:
-                seconds = scan_seconds(semgrep, packs[name], tree, jobs=args.jobs, tmp=tmp)
-                times[name].append(seconds)
-                print(f"  round {round_index + 1} {name:<6} {seconds:7.2f} s")
-    medians = {name: statistics.median(values) for name, values in times.items()}
+                seconds, cpu_seconds = scan_seconds(semgrep, packs[name], tree, jobs=args.jobs,
+                                                    tmp=tmp)
+                wall[name].append(seconds)
+                cpu[name].append(cpu_seconds)
+                print(f"  round {round_index + 1} {name:<6} {seconds:7.2f} s wall "
+                      f"{cpu_seconds:7.2f} s CPU")
     load_after = os.getloadavg()[0]
     busy = max(load_before, load_after) > 0.5 * (os.cpu_count() or 1)
-    print(f"median before {medians['before']:.2f} s | median now {medians['now']:.2f} s | "
-          f"ratio {medians['now'] / medians['before']:.2f} (goal <= 1.5)"
-          + (f" -- under load (load average {load_after:.2f})" if busy else ""))
+    for label, times in (("wall", wall), ("CPU", cpu)):
+        before, now = (statistics.median(times[name]) for name in ("before", "now"))
+        print(f"{label}: median before {before:.2f} s | median now {now:.2f} s | "
+              f"ratio {now / before:.2f} (goal <= 1.5)"
+              + (f" -- under load (load average {load_after:.2f})"
+                 if busy and label == "wall" else ""))
 
 
 if __name__ == "__main__":
