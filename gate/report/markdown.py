@@ -101,11 +101,15 @@ def _counts_table(verdict: Verdict) -> str:
     by_severity = verdict.count_by_severity()
     actions = ", ".join(f"{by_action[a.value]} {a.value}" for a in Action)
     severities = ", ".join(f"{by_severity[s.value]} {s.value}" for s in Severity)
-    return (
+    table = (
         f"| Findings | {len(verdict.findings)} |\n|---|---|\n"
         f"| By action | {actions} |\n"
         f"| By severity | {severities} |"
     )
+    if verdict.baseline_ref:
+        since = escape_markdown(verdict.baseline_ref, limit=100)
+        table += f"\n| Fixed since {since} | {len(verdict.fixed)} |"
+    return table
 
 
 def _row(item: EvaluatedFinding) -> str:

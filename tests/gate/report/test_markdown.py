@@ -87,3 +87,10 @@ def test_clean_run_has_no_table() -> None:
     text = render_markdown(Verdict(decision=Decision.PASS))
     assert text.startswith("## ✅ riskgate: PASS")
     assert "| Action |" not in text
+
+
+def test_a_diff_aware_summary_counts_what_the_change_fixed() -> None:
+    fixed = (code_finding(rule_id="python.exec", snippet="exec(x)"),)
+    text = render_markdown(mixed_verdict(baseline_ref="origin/main", fixed=fixed))
+    assert "| Fixed since origin/main | 1 |" in text
+    assert "Fixed since" not in render_markdown(mixed_verdict())
