@@ -203,7 +203,9 @@ FAIL_ON = ("critical", "high", "medium", "low", "info")
 @click.option("--kev", type=click.Path(path_type=Path), help="CISA KEV catalog JSON.")
 @click.option("--epss", type=click.Path(path_type=Path), help="EPSS scores CSV.")
 @click.option("-r", "--requirement", "requirements", multiple=True,
-              type=click.Path(path_type=Path), help="Requirements file(s) for pip-audit.")
+              type=click.Path(path_type=Path),
+              help="Manifest(s) for pip-audit: requirements or lock files (default: every "
+                   "manifest in scope below the target).")
 @click.option("--pip-audit-service", type=click.Choice(["osv", "pypi"]), help="Live service.")
 @click.option("--semgrep-config", "semgrep_configs", multiple=True,
               help="Extra semgrep config(s) besides riskgate's rules.")
