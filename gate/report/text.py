@@ -137,6 +137,8 @@ def _findings(verdict: Verdict, *, width: int, verbose: bool) -> list[Text]:
     if not verdict.findings:
         return [Text("No findings.")]
     items = ordered(verdict.findings)
+    several = len({i.finding.location.manifest for i in items
+                   if i.finding.location.package and i.finding.location.manifest}) > 1
     existing = [i for i in items if i.action is Action.EXISTING]
     if existing and not verbose:
         items = [i for i in items if i.action is not Action.EXISTING]
@@ -148,7 +150,7 @@ def _findings(verdict: Verdict, *, width: int, verbose: bool) -> list[Text]:
         lines.append(Text(f"{action.value.upper()} ({len(in_action)})",
                           style=_ACTION_STYLE[action]))
         for group in _by_package(in_action):
-            rows = [_row(item) for item in group]
+            rows = [_row(item, manifest=several) for item in group]
             lines += _group_lines(rows, width=width, verbose=verbose)
     if existing and not verbose:
         since = f" at {verdict.baseline_ref}" if verdict.baseline_ref else ""
@@ -172,23 +174,25 @@ def _group_key(item: EvaluatedFinding) -> str:
     return (location.package or location.path or location.manifest or "").lower()
 
 
-def _row(item: EvaluatedFinding) -> _Row:
+def _row(item: EvaluatedFinding, *, manifest: bool = False) -> _Row:
     finding = item.finding
     cells = (
         _severity_cell(finding),
         one_line(id_with_cve(finding), limit=100),
-        one_line(_where(finding), limit=200),
+        one_line(_where(finding, manifest=manifest), limit=200),
     )
     return _Row(item=item, cells=cells, title=one_line(finding.title, limit=200))
 
 
-def _where(finding: Finding) -> str:
-    """`salt 3000 → 3005.2` for a dependency, else `file:line`."""
+def _where(finding: Finding, *, manifest: bool = False) -> str:
+    """`salt 3000 → 3005.2` for a dependency (`… in api/requirements.txt` when the run audited
+    several manifests), else `file:line`."""
     location = finding.location
     if location.package:
         text = f"{location.package} {location.version or '?'}"
         target = finding.remediation_target or (finding.fix_versions or [None])[0]
-        return f"{text} → {target}" if target else f"{text} (no fix)"
+        text = f"{text} → {target}" if target else f"{text} (no fix)"
+        return f"{text} in {location.manifest}" if manifest and location.manifest else text
     return location.display()
 
 

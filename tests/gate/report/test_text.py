@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from gate.models import Decision, ScannerRun, ScannerStatus, Verdict
+from gate.models import Action, Decision, Location, ScannerRun, ScannerStatus, Verdict
 from gate.report.text import TextRenderer, render_text
-from tests.gate.report.verdicts import LONG_TITLE, hostile_verdict, mixed_verdict, scanners
+from tests.gate.report.verdicts import (
+    LONG_TITLE,
+    dependency_finding,
+    evaluated,
+    hostile_verdict,
+    mixed_verdict,
+    scanners,
+)
 
 
 def test_plain_report_shows_decision_reasons_findings_and_scanners() -> None:
@@ -66,3 +73,17 @@ def test_clean_run_passes() -> None:
     assert text.lstrip().startswith("PASS")
     assert "no findings" in text
     assert "semgrep skipped" in text
+
+
+def test_a_run_over_several_manifests_names_each_findings_manifest() -> None:
+    root = dependency_finding()
+    nested = dependency_finding(location=Location(
+        package="jinja2", version="2.10", manifest="services/api/requirements.txt"))
+    two = Verdict(decision=Decision.WARN, findings=(
+        evaluated(root, Action.WARN), evaluated(nested, Action.WARN)), scanners=scanners())
+    text = render_text(two, color=False, width=160)
+    assert "jinja2 2.11.2 → 2.11.3 in requirements.txt" in text
+    assert "jinja2 2.10 → 2.11.3 in services/api/requirements.txt" in text
+    one = Verdict(decision=Decision.WARN, findings=(evaluated(root, Action.WARN),),
+                  scanners=scanners())
+    assert " in requirements.txt" not in render_text(one, color=False, width=160)
