@@ -63,6 +63,8 @@ def _plausible_time(value: datetime) -> datetime:
 
 
 RunTime = Annotated[datetime, AfterValidator(_plausible_time)]
+# A line number as the register stores it (a 32-bit integer column); no file has more lines.
+LineNumber = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class _Frozen(BaseModel):
@@ -76,8 +78,8 @@ class Location(_Frozen):
     """
 
     path: str | None = None
-    start_line: int | None = None
-    end_line: int | None = None
+    start_line: LineNumber | None = None
+    end_line: LineNumber | None = None
     scope: str | None = None
     package: str | None = None
     version: str | None = None
@@ -171,7 +173,7 @@ class CodeAnchor(_Frozen):
     path: str
     snippet: str
     scope: str | None = None
-    start_line: int | None = None
+    start_line: LineNumber | None = None
 
 
 class TriageDecision(_Frozen):

@@ -49,6 +49,7 @@ from gate.models import (
     Verdict,
 )
 from register import trends
+from register.column_limits import refuse_overlong_entry, refuse_overlong_run
 from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
 from register.identity import Continuity
@@ -218,6 +219,7 @@ def _record_findings(
     name = project or header.project
     if not name:
         raise RegisterInputError(f"run {header.run_id}: the verdict names no project (--project)")
+    refuse_overlong_run(header, name)
     connection = session.connection()
     project_id, context = _lock_project(connection, name, header.context, adopt=adopt_context)
     if context != header.context:
@@ -386,6 +388,7 @@ def _entry_rows(
             item, verdict=verdict, project_id=project_id, run_time=run_time, scorer=scorer,
             check_nul=check_nul,
         )
+        refuse_overlong_entry(row, seq)
         change = _apply_history(row, known.get(fingerprint))
         tally.best[fingerprint] = (rank, seq)
         row[_SEQ], row[_CHANGE] = seq, change

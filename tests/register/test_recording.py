@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gate.models import RiskContext, ScanScope, Severity
 from register import queries
+from register.errors import RegisterInputError
 from register.models import RiskEntry, RiskEvent, ScanRun
 from register.recording import record_verdict_in
 from tests.register.factories import T0, code, dependency, example_findings, verdict
@@ -144,3 +147,23 @@ def test_older_run_recorded_late_does_not_move_last_seen_back(engine: Engine) ->
     with Session(engine) as session:
         seen = session.exec(select(col(RiskEntry.last_seen)).distinct()).all()
     assert seen == [T0 + 5 * DAY]
+
+
+@pytest.mark.parametrize(
+    ("overlong", "field"),
+    [
+        ({"confidence": "very-" * 10}, "findings.5.finding.confidence"),
+        ({"cvss_vector": "CVSS:3.1/" + "AV:N/" * 60}, "findings.5.finding.cvss_vector"),
+        ({"scanner": "s" * 101}, "findings.5.finding.scanner"),
+    ],
+)
+def test_text_longer_than_its_column_is_refused_naming_the_field_and_nothing_is_recorded(
+    engine: Engine, overlong: dict[str, str], field: str
+) -> None:
+    """PostgreSQL refuses such values inside the database; both engines refuse them first."""
+    finding = code("rule.long", "src/a.py", "x()").model_copy(update=overlong)
+    with pytest.raises(RegisterInputError, match=rf"{re.escape(field)} is \d+ characters long"):
+        record_verdict_in(engine, verdict([*example_findings(), finding], run_id="long"))
+    with pytest.raises(RegisterInputError, match=r"run_id is 101 characters long"):
+        record_verdict_in(engine, verdict(example_findings(), run_id="r" * 101))
+    assert table_counts(engine) == (0, 0, 0)

@@ -1,0 +1,70 @@
+"""Texts longer than the register's bounded columns can hold are refused, naming the field.
+
+PostgreSQL refuses a value longer than its `varchar(n)` column (SQLite stores it anyway), so an
+upload with a 200-character confidence used to fail inside the database with a 500. Recording
+checks the bounded columns first and refuses the run with one line naming the verdict field,
+its length and the limit (422 for an upload, exit 3 for `gate register record`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gate.models import Verdict
+from register.errors import RegisterInputError
+from register.models import Project, RiskEntry, ScanRun
+
+# The verdict field each bounded entry column is filled from (the others are enums or ours).
+_ENTRY_FIELDS = {
+    "fingerprint": "finding.fingerprint",
+    "scanner": "finding.scanner",
+    "confidence": "finding.confidence",
+    "cvss_vector": "finding.cvss_vector",
+    "remediation_target": "finding.remediation_target",
+    "scope": "finding.location.scope",
+}
+_RUN_FIELDS = {"run_id": "run_id", "commit": "commit", "policy_digest": "policy_digest"}
+
+
+def _length(table: Any, column: str) -> int:
+    length = getattr(table.c[column].type, "length", None)  # String or sqlmodel's AutoString
+    assert isinstance(length, int), column  # noqa: S101 - a schema fact
+    return length
+
+
+ENTRY_LIMITS = tuple(
+    (column, field, _length(RiskEntry.__table__, column))  # type: ignore[attr-defined]
+    for column, field in _ENTRY_FIELDS.items()
+)
+RUN_LIMITS = tuple(
+    (column, field, _length(ScanRun.__table__, column))  # type: ignore[attr-defined]
+    for column, field in _RUN_FIELDS.items()
+)
+PROJECT_NAME_LIMIT = _length(Project.__table__, "name")  # type: ignore[attr-defined]
+
+
+def _too_long(where: str, value: str, limit: int) -> RegisterInputError:
+    return RegisterInputError(
+        f"invalid verdict: {where} is {len(value)} characters long; the register holds at most"
+        f" {limit}"
+    )
+
+
+def refuse_overlong_run(verdict: Verdict, project: str) -> None:
+    """Refuse a verdict whose run fields or project name exceed their columns."""
+    values = verdict.model_dump(include=set(_RUN_FIELDS))
+    for column, field, limit in RUN_LIMITS:
+        value = values.get(column)
+        if isinstance(value, str) and len(value) > limit:
+            raise _too_long(field, value, limit)
+    if len(project) > PROJECT_NAME_LIMIT:
+        raise _too_long("project", project, PROJECT_NAME_LIMIT)
+
+
+def refuse_overlong_entry(row: Mapping[str, Any], index: int) -> None:
+    """Refuse the `index`-th finding when a bounded column's value is too long."""
+    for column, field, limit in ENTRY_LIMITS:
+        value = row[column]
+        if value is not None and len(value) > limit:
+            raise _too_long(f"findings.{index}.{field}", value, limit)
