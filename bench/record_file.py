@@ -51,6 +51,19 @@ def write_verdict(path: Path, n: int) -> None:
     path.write_text(verdict.model_dump_json(), encoding="utf-8")
 
 
+def write_verdicts(first: Path, second: Path, n: int) -> None:
+    """The verdict, its gzip form to upload and a copy with a fresh run id (run in a process
+    of its own)."""
+    write_verdict(first, n)
+    gzipped(first).write_bytes(gzip.compress(first.read_bytes(), compresslevel=6))
+    with_run_id(first, second)
+
+
+def gzipped(verdict: Path) -> Path:
+    """Where the gzip form of `verdict` is written."""
+    return verdict.with_name(verdict.name + ".gz")
+
+
 def with_run_id(source: Path, target: Path) -> None:
     """A copy of the verdict with a fresh run id (a new run of the same findings)."""
     text = source.read_text(encoding="utf-8")
@@ -105,8 +118,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def upload(self, verdict: Path) -> tuple[float, int]:
-        """POST the verdict gzip-compressed; (seconds, HTTP status)."""
-        body = gzip.compress(verdict.read_bytes(), compresslevel=6)
+        """POST the verdict gzip-compressed (written beside it); (seconds, HTTP status)."""
+        body = gzipped(verdict).read_bytes()
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
                    "Content-Encoding": "gzip"}
         began = time.perf_counter()
@@ -159,12 +172,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         directory = Path(temp)
         first, second = directory / "verdict.json", directory / "again.json"
-        # In a process of its own: a child's peak RSS counts the parent's at fork/exec time.
+        # In a process of its own: a child's peak RSS counts the parent's at fork/exec time,
+        # so this process never holds a verdict.
         writer = multiprocessing.get_context("spawn").Process(
-            target=write_verdict, args=(first, args.n))
+            target=write_verdicts, args=(first, second, args.n))
         writer.start()
         writer.join()
-        with_run_id(first, second)
         print(f"verdict: {args.n:,} findings, {first.stat().st_size / 1e6:.0f} MB")
         backends: list[tuple[str, Callable[[], str | None]]] = [
             ("SQLite", lambda: fresh_sqlite(directory))]
