@@ -130,13 +130,19 @@ class _Reader:
                 raise _NotJson(str(exc), self.tell()) from exc
             except RecursionError as exc:
                 raise _NotJson(f"nested deeper than {MAX_DEPTH} levels", self.tell()) from exc
-            if nesting_depth(decoded, limit=MAX_DEPTH) > MAX_DEPTH:
+            if self._may_nest_deeply(end) and nesting_depth(decoded, limit=MAX_DEPTH) > MAX_DEPTH:
                 raise _NotJson(f"nested deeper than {MAX_DEPTH} levels", self.tell())
             # A number cut by the chunk's end would decode short: read on and decode again.
             if end == len(self.buffer) and self._fill():
                 continue
             self.pos = end
             return decoded
+
+    def _may_nest_deeply(self, end: int) -> bool:
+        """Whether the value's text opens more than `MAX_DEPTH` brackets in all (brackets in
+        strings included), the only way it can nest that deep: most values are not walked."""
+        opened = self.buffer.count("[", self.pos, end) + self.buffer.count("{", self.pos, end)
+        return opened > MAX_DEPTH
 
     def take(self, end: int) -> str:
         """The text from the next unread character up to absolute offset `end`, consumed."""

@@ -179,3 +179,23 @@ def test_a_lone_surrogate_is_exit_3_in_one_line_naming_the_field(
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     where = "branch" if field == "branch" else "findings.1.finding.title"
     assert f"{where}: holds a lone surrogate" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("depth", [65, 500, 5000])
+def test_a_finding_nested_deeper_than_the_limit_is_refused_in_one_line(
+    tmp_path: Path, depth: int
+) -> None:
+    document = many_findings(3).model_dump(mode="json")
+    text = json.dumps(document).replace('"reason": ', '"reason": ' + "[" * depth, 1)
+    text = text.replace(', "policy_rule"', "]" * depth + ', "policy_rule"', 1)
+    path = write(tmp_path / "deep.json", text)
+    with pytest.raises(RegisterInputError, match=r"nested deeper than 64 levels"):
+        list(read_verdict_file(path).findings())
+
+
+def test_brackets_inside_strings_are_not_nesting(tmp_path: Path) -> None:
+    original = many_findings(2)
+    bracketed = original.model_copy(update={"reasons": ("[" * 200 + "{" * 200,)})
+    path = write(tmp_path / "v.json", bracketed.model_dump_json())
+    assert read_verdict_file(path).header.reasons == bracketed.reasons
+    assert list(read_verdict_file(path).findings()) == list(original.findings)
