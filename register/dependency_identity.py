@@ -104,6 +104,8 @@ class DependencyMatcher:
 
     def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
         """Keep a row of a new dependency finding whose package and advisory the project has."""
+        if not self.keys:  # a project without dependency entries: nothing to continue
+            return False
         place = place_of(finding)
         if place is None or place.key not in self.keys:
             return False

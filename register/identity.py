@@ -70,6 +70,8 @@ class EditMatcher:
 
     def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
         """Keep a row of a new code finding where known code entries are; False otherwise."""
+        if not self.places:  # a project without code entries: nothing to continue
+            return False
         identity = CodeIdentity.of(finding)
         if identity is None or (identity.rule_id, identity.path) not in self.places:
             return False
