@@ -104,7 +104,11 @@ def render_cached(
     template: str,
     build_context: Callable[[], dict[str, Any]],
 ) -> Response:
-    """`render(...)` of `template` with `build_context()`, from the cache when the data allows."""
+    """`render(...)` of `template` with `build_context()`, from the cache when the data allows.
+
+    While caching, `principal.name` is a stand-in filled in later: templates may print it but
+    must not branch on it (nor on the CSRF token); what they may branch on is in the key.
+    """
     cache: PageCache = request.app.state.page_cache
     if not cache.enabled or request.session.get(FLASH_KEY):
         return render(request, template, build_context(), principal=who)
