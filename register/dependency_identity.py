@@ -28,13 +28,9 @@ from sqlalchemy.engine import Connection
 
 from gate.fingerprint import canonical_advisory_id, legacy_dependency_fingerprint, package_key
 from gate.models import Finding, FindingKind
-from register.models import EntryStatus, EventKind, RiskEntry, RiskEvent
+from register.continued_entries import ENTRY, KEPT_STATUSES, log_continued, rekey
+from register.models import EntryStatus, EventKind
 
-ENTRY = RiskEntry.__table__  # type: ignore[attr-defined]
-EVENT = RiskEvent.__table__  # type: ignore[attr-defined]
-KEPT_STATUSES = (
-    EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value, EntryStatus.FALSE_POSITIVE.value,
-)
 Key = tuple[str, str]
 
 
@@ -127,21 +123,14 @@ class DependencyMatcher:
             if old is None:
                 yield row, None
                 continue
-            connection.execute(
-                sa.update(ENTRY).where(ENTRY.c.id == old.entry_id).values(fingerprint=fingerprint)
-            )
+            rekey(connection, entry_id=old.entry_id, fingerprint=fingerprint)
             self.moved.append(Moved(entry_id=old.entry_id, old=old, new=place))
             yield row, old.fingerprint
 
     def log(self, connection: Connection, *, run_id: str, at: Any, actor: str) -> None:
         """One `dependency_updated` event per continued entry (after the run's upsert)."""
-        if not self.moved:
-            return
-        connection.execute(sa.insert(EVENT), [
-            {"entry_id": m.entry_id, "run_id": run_id, "at": at, "actor": actor,
-             "kind": EventKind.DEPENDENCY_UPDATED.value, "detail": m.detail(), "reason": None}
-            for m in self.moved
-        ])
+        log_continued(connection, self.moved, kind=EventKind.DEPENDENCY_UPDATED, run_id=run_id,
+                      at=at, actor=actor)
 
 
 def _entries(project_id: int) -> sa.Select[Any]:

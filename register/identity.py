@@ -18,14 +18,9 @@ from sqlalchemy.engine import Connection
 
 from gate.identity import CodeIdentity, match_edits
 from gate.models import Finding
+from register.continued_entries import ENTRY, KEPT_STATUSES, log_continued, rekey
 from register.dependency_identity import DependencyMatcher
-from register.models import EntryStatus, EventKind, RiskEntry, RiskEvent
-
-ENTRY = RiskEntry.__table__  # type: ignore[attr-defined]
-EVENT = RiskEvent.__table__  # type: ignore[attr-defined]
-KEPT_STATUSES = (
-    EntryStatus.OPEN.value, EntryStatus.ACCEPTED.value, EntryStatus.FALSE_POSITIVE.value,
-)
+from register.models import EventKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +94,7 @@ class EditMatcher:
                 continue
             old_key, ratio = match
             old = vanished[old_key]
-            self._rekey(connection, entry_id=old.entry_id, new=fingerprint)
+            rekey(connection, entry_id=old.entry_id, fingerprint=fingerprint)
             self.rekeyed.append(Rekeyed(
                 entry_id=old.entry_id, old=old_key, new=fingerprint, similarity=ratio,
                 old_line=old.identity.start_line, new_line=identity.start_line,
@@ -129,19 +124,10 @@ class EditMatcher:
             found[fingerprint] = _Vanished(entry_id=entry_id, identity=identity)
         return found
 
-    @staticmethod
-    def _rekey(connection: Connection, *, entry_id: int, new: str) -> None:
-        connection.execute(sa.update(ENTRY).where(ENTRY.c.id == entry_id).values(fingerprint=new))
-
     def log(self, connection: Connection, *, run_id: str, at: Any, actor: str) -> None:
         """One `code_edited` event per continued entry (after the run's upsert)."""
-        if not self.rekeyed:
-            return
-        connection.execute(sa.insert(EVENT), [
-            {"entry_id": r.entry_id, "run_id": run_id, "at": at, "actor": actor,
-             "kind": EventKind.CODE_EDITED.value, "detail": r.detail(), "reason": None}
-            for r in self.rekeyed
-        ])
+        log_continued(connection, self.rekeyed, kind=EventKind.CODE_EDITED, run_id=run_id, at=at,
+                      actor=actor)
 
 
 @dataclass(frozen=True, kw_only=True)
