@@ -1,7 +1,8 @@
 """Scoring in business terms: probability and impact 1-5 with reasons, 5×5 band, money estimate.
 
-Every function here is pure; the register scores entries with it and the gate's reports rank
-remediation by it (`gate.remediation`). The rules (also in the README):
+Every function here is pure (`Scorer` memoises them for a large run); the register scores
+entries with it and the gate's reports rank remediation by it (`gate.remediation`). The rules
+(also in the README):
 
 Probability (likelihood of exploitation)
   5  listed in CISA KEV (known exploited)
@@ -21,8 +22,9 @@ Score = probability × impact; bands: 1-4 low, 5-9 medium, 10-16 high, 20-25 cri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from gate.models import (
     Criticality,
@@ -116,24 +118,6 @@ def _cvss_level(score: float) -> tuple[int, str]:
     return next((v for t, v in _CVSS_LEVELS if score >= t), 1), f"CVSS {score:.1f}"
 
 
-def score_inputs(finding: Finding) -> tuple[object, ...]:
-    """Everything a finding's score and SLA depend on (in one context): equal inputs, equal score.
-
-    EPSS percentiles and CVSS scores enter as their level and the words the reason shows, so a
-    large run scores each distinct combination once rather than once per finding.
-    """
-    epss, cvss = finding.epss_percentile, finding.cvss_score
-    return (
-        finding.known_exploited,
-        None if epss is None else _epss_level(epss),
-        finding.kind,
-        finding.confidence,
-        finding.fix_available,
-        None if cvss is None else _cvss_level(cvss),
-        finding.severity,
-    )
-
-
 def _code_probability(confidence: str | None) -> Level:
     key = (confidence or "").lower()
     if key in _CONFIDENCE:
@@ -174,7 +158,11 @@ def impact_of(finding: Finding, context: RiskContext) -> Level:
 
 def score_finding(finding: Finding, context: RiskContext) -> RiskScore:
     """The full business score of one finding in one asset's context."""
-    probability, impact = probability_of(finding), impact_of(finding, context)
+    return score_of(probability_of(finding), impact_of(finding, context))
+
+
+def score_of(probability: Level, impact: Level) -> RiskScore:
+    """The score of a probability and an impact (`score_finding` after its two levels)."""
     score = probability.value * impact.value
     return RiskScore(
         probability=probability.value,
@@ -223,3 +211,46 @@ def due_date_for(finding: Finding, *, opened_at: datetime, sla_days: int) -> dat
     """
     del finding  # the SLA already holds what the finding changes (see `sla_days_of`)
     return opened_at.date() + timedelta(days=sla_days)
+
+
+@dataclass(kw_only=True)
+class Scorer:
+    """Scores, SLA days and loss of many findings in one context, each computed once per input.
+
+    Probability and impact are memoised apart, on the raw fields each depends on (see
+    `probability_of` and `impact_of`), then their pair with what the SLA reads: a large run
+    holds few distinct pairs, while its EPSS and CVSS values are many.
+    """
+
+    context: RiskContext
+    probability: dict[tuple[Any, ...], Level] = field(default_factory=dict)
+    impact: dict[tuple[Any, ...], Level] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], tuple[RiskScore, int, AnnualLoss | None]] = field(
+        default_factory=dict
+    )
+
+    def __call__(self, finding: Finding) -> tuple[RiskScore, int, AnnualLoss | None]:
+        """The finding's score, SLA days and expected loss, as `score_finding` and co. give."""
+        chance = (finding.known_exploited, _exact(finding.epss_percentile), finding.kind,
+                  finding.confidence, bool(finding.fix_versions))
+        probability = self.probability.get(chance)
+        if probability is None:
+            probability = self.probability[chance] = probability_of(finding)
+        harm = (_exact(finding.cvss_score), finding.severity)
+        impact = self.impact.get(harm)
+        if impact is None:
+            impact = self.impact[harm] = impact_of(finding, self.context)
+        key = (probability, impact, finding.severity, finding.known_exploited)
+        found = self.memo.get(key)
+        if found is None:
+            score = score_of(probability, impact)
+            loss = expected_annual_loss(
+                probability=score.probability, impact=score.impact, money=self.context.money
+            )
+            found = self.memo[key] = (score, sla_days_of(finding, self.context), loss)
+        return found
+
+
+def _exact(number: float | None) -> float | str | None:
+    """A number as a memo key: -0.0 equals 0.0 but reads "-0.0" in a reason."""
+    return repr(number) if number == 0 else number

@@ -42,7 +42,6 @@ from sqlmodel import Session
 from gate.models import (
     Action,
     EvaluatedFinding,
-    Finding,
     RiskContext,
     ScanScope,
     Severity,
@@ -64,15 +63,7 @@ from register.models import (
     utc_now,
 )
 from register.project_settings import SETTING_COLUMNS, column_values, context_of
-from register.scoring import (
-    AnnualLoss,
-    RiskScore,
-    due_date_for,
-    expected_annual_loss,
-    score_finding,
-    score_inputs,
-    sla_days_of,
-)
+from register.scoring import Scorer, due_date_for
 from register.triage import expire_acceptances
 
 T = TypeVar("T")
@@ -402,7 +393,7 @@ def _entry_rows(
     (it may be an edit of one of them) and staged after the stream (`_held_rows`).
     """
     run_time = _aware(verdict.started_at)
-    scorer = _Scorer(context=verdict.context)
+    scorer = Scorer(context=verdict.context)
     for seq, item in enumerate(findings):
         finding = item.finding
         tally.total += 1
@@ -454,38 +445,17 @@ def _stage_held(
     return columns
 
 
-@dataclass(kw_only=True)
-class _Scorer:
-    """Scores, SLA days and loss of one recording, computed once per distinct input."""
-
-    context: RiskContext
-    memo: dict[tuple[Any, ...], tuple[RiskScore, int, AnnualLoss | None]] = field(
-        default_factory=dict
-    )
-
-    def __call__(self, finding: Finding) -> tuple[RiskScore, int, AnnualLoss | None]:
-        key = score_inputs(finding)
-        found = self.memo.get(key)
-        if found is None:
-            score = score_finding(finding, self.context)
-            loss = expected_annual_loss(
-                probability=score.probability, impact=score.impact, money=self.context.money
-            )
-            found = self.memo[key] = (score, sla_days_of(finding, self.context), loss)
-        return found
-
-
 def _finding_row(
     item: EvaluatedFinding,
     *,
     verdict: Verdict,
     project_id: int,
     run_time: datetime,
-    scorer: _Scorer | None = None,
+    scorer: Scorer | None = None,
     check_nul: bool = True,
 ) -> dict[str, Any]:
     finding, context = item.finding, verdict.context
-    score, sla, loss = (scorer or _Scorer(context=context))(finding)
+    score, sla, loss = (scorer or Scorer(context=context))(finding)
     where = finding.location
     row: dict[str, Any] = {
         "project_id": project_id,

@@ -11,6 +11,7 @@ from gate.scoring import (
     AnnualLoss,
     Level,
     RiskScore,
+    Scorer,
     band_for,
     base_impact,
     business_adjustment,
@@ -19,7 +20,7 @@ from gate.scoring import (
     impact_of,
     probability_of,
     score_finding,
-    score_inputs,
+    score_of,
     sla_days_for,
     sla_days_of,
 )
@@ -40,7 +41,8 @@ __all__ = [
     "impact_of",
     "probability_of",
     "score_finding",
-    "score_inputs",
+    "Scorer",
+    "score_of",
     "sla_days_for",
     "sla_days_of",
 ]

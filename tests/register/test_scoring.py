@@ -9,12 +9,12 @@ import pytest
 
 from gate.models import Criticality, DataClassification, MoneyModel, RiskContext, Severity
 from register.scoring import (
+    Scorer,
     band_for,
     due_date_for,
     expected_annual_loss,
     probability_of,
     score_finding,
-    score_inputs,
     sla_days_of,
 )
 from tests.register.factories import code, dependency
@@ -118,28 +118,26 @@ def test_kev_deadline_runs_from_first_seen_never_from_cisas_date() -> None:
 
 
 
-def test_findings_with_equal_score_inputs_score_alike() -> None:
-    """Recording scores each distinct `score_inputs` once: that must never change a score."""
+def test_the_memoising_scorer_scores_every_finding_as_score_finding_does() -> None:
+    """Recording scores with `Scorer` (levels memoised on their raw inputs): never another score."""
     rng = random.Random(7)  # noqa: S311 - test data, not secrets
-    context = RiskContext(business_criticality=Criticality.HIGH)
-    by_inputs: dict[tuple[object, ...], set[tuple[object, ...]]] = {}
+    money = MoneyModel(currency="EUR", annual_frequency_per_probability={3: 0.2, 4: 0.5, 5: 1.0},
+                       loss_per_impact={3: (10, 20), 4: (100, 200), 5: (1000, 2000)})
+    context = RiskContext(business_criticality=Criticality.HIGH, kev_sla_days=3, money=money)
+    scorer = Scorer(context=context)
     for n in range(3000):
-        finding = dependency(
-            f"pkg{n % 7}", f"CVE-2024-{n}", severity=rng.choice(list(Severity)),
-            epss_percentile=rng.choice([None, rng.random(), 0.7996, 0.8, 0.19999]),
-            cvss_score=rng.choice([None, round(rng.uniform(0, 10), 2), 6.95, 7.0]),
-            known_exploited=rng.random() < 0.1,
-            fix_versions=rng.choice([(), ("2.0",)]),
-        )
+        extra = {
+            "severity": rng.choice(list(Severity)),
+            "epss_percentile": rng.choice([None, rng.random(), 0.7996, 0.8, 0.19999, 0.0, -0.0]),
+            "cvss_score": rng.choice([None, round(rng.uniform(0, 10), 2), 6.95, 7.0, 0.0, -0.0]),
+            "known_exploited": rng.random() < 0.1,
+        }
+        finding = (dependency(f"pkg{n % 7}", f"CVE-2024-{n}",
+                              fix_versions=rng.choice([(), ("2.0",)]), **extra)
+                   if n % 3 else code("rule", f"m{n}.py", "x", confidence=rng.choice(
+                       [None, "high", "Medium", "odd"]), **extra))
         score = score_finding(finding, context)
-        outcome = (score, sla_days_of(finding, context))
-        by_inputs.setdefault(score_inputs(finding), set()).add(outcome)
-    assert all(len(outcomes) == 1 for outcomes in by_inputs.values())
-    assert len(by_inputs) < 3000 / 2  # the point: far fewer distinct inputs than findings
-
-
-def test_score_inputs_tell_apart_what_reads_alike_but_scores_differently() -> None:
-    below, at = (dependency("a", "CVE-1", epss_percentile=p) for p in (0.7996, 0.8))
-    assert probability_of(below).reason == probability_of(at).reason  # both "0.80"
-    assert probability_of(below).value != probability_of(at).value
-    assert score_inputs(below) != score_inputs(at)
+        expected = (score, sla_days_of(finding, context), expected_annual_loss(
+            probability=score.probability, impact=score.impact, money=money))
+        assert scorer(finding) == expected, finding
+    assert len(scorer.memo) < 3000 / 2  # the point: far fewer distinct scores than findings
