@@ -27,7 +27,6 @@ from sqlmodel import Session
 from gate.cli import handle_errors
 from gate.extras import require_server
 from gate.spool import SpoolError, pending, readable_pending
-from gate.upload import replay_uploads
 from register import queries, triage
 from register.config import load_settings
 from register.db import current_revision, head_revision, make_engine, open_register, safe_url
@@ -183,6 +182,8 @@ def replay(spool_dir: Path | None, database: str | None, token: str | None, acto
             raise RegisterInputError(
                 f"{len(upload_files)} spooled upload(s) in {directory} need --token (or GATE_TOKEN)"
             )
+        from gate.upload import replay_uploads  # httpx: only when replaying uploads
+
         for outcome in replay_uploads(directory, token=token, damaged=damaged):
             click.echo(f"{outcome.path.name}: {outcome.message}")
     for line in damaged:

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from gate.cli import handle_errors
-from gate.policy.load import load_policy
 from register.config import load_settings
 from register.db import open_register, session_scope
 from register.project_settings import configure_project, project_settings
@@ -51,6 +50,8 @@ def project_show(name: str, database: str | None) -> None:
 @handle_errors
 def project_set(name: str, policy_file: Path, database: str | None) -> None:
     """Create the project or replace its settings with those of a policy file."""
+    from gate.policy.load import load_policy  # not on the path of the other commands
+
     context = load_policy(policy_file).risk_context()
     engine = open_register(load_settings(database_url=database).database_url)
     try:

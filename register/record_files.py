@@ -13,7 +13,6 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from gate.report.json_report import load_verdict
 from gate.safe_input import max_import_bytes, read_regular_file
 from gate.spool import spool_verdict
 from register.db import open_register, safe_url
@@ -61,6 +60,9 @@ def _record_one(
 
 
 def _spool(path: Path, *, spool_dir: Path, url: str, reason: str) -> Path:
+    # Imported here: the report formats are only needed on an outage, not to record.
+    from gate.report.json_report import load_verdict
+
     verdict = load_verdict(read_regular_file(path, limit=max_import_bytes()), source=str(path))
     return spool_verdict(verdict, spool_dir=spool_dir, destination=safe_url(url),
                          kind="database", reason=reason)
