@@ -130,7 +130,6 @@ class RiskEntry(SQLModel, table=True):
         sa.Index("ix_risk_entry_owner", "owner"),
         sa.Index("ix_risk_entry_severity", "severity"),
         sa.Index("ix_risk_entry_score", "score"),
-        sa.Index("ix_risk_entry_band", "band"),
         # 0002: top risks and triage's first page; fixed entries for SLA and time to patch.
         sa.Index("ix_risk_entry_status_rank", "status", sa.text("score DESC"), "due_date", "id"),
         # 0010: the remediation plan and loss by exposure (active dependency entries).
