@@ -486,6 +486,18 @@ async def aiohttp_go(request):
     raise web.HTTPFound(request.query["to"])
 
 
+@routes.get("/away")
+async def aiohttp_away(req: web.Request):
+    # ruleid: python-open-redirect
+    raise web.HTTPFound(req.query["to"])
+
+
+@routes.get("/back")
+async def aiohttp_back(req: web.Request):
+    # ok: python-open-redirect
+    raise web.HTTPFound(req.app["home"])
+
+
 @api.get("/out")
 def fastapi_out(url: str):
     # ruleid: python-open-redirect

@@ -81,6 +81,9 @@ MIDDLEWARE = [
 MIDDLEWARE.remove("django.middleware.csrf.CsrfViewMiddleware")
 
 # ruleid: python-csrf-protection-disabled
+settings.MIDDLEWARE.remove("django.middleware.csrf.CsrfViewMiddleware")
+
+# ruleid: python-csrf-protection-disabled
 WTF_CSRF_ENABLED = False
 
 
