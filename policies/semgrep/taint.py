@@ -480,6 +480,15 @@ def django_logout(request):
     return django_redirect(request.POST["return_to"])
 
 
+def django_moved(request):
+    response = HttpResponse(status=302)
+    # ruleid: python-open-redirect
+    response["Location"] = request.GET["to"]
+    # ok: python-open-redirect
+    response["Location"] = "/home"
+    return response
+
+
 @routes.get("/go")
 async def aiohttp_go(request):
     # ruleid: python-open-redirect
