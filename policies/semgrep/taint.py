@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import urllib.request
 import uuid
+from typing import Annotated
 
 import flask
 import httpx
@@ -43,10 +44,12 @@ from flask import (
 )
 from lxml import etree
 from PIL import ImageMath
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.requests import Request
 from werkzeug.utils import secure_filename
 
+CurrentViewer = Annotated[str, Depends(lambda: "viewer")]
 app = Flask(__name__)
 api = FastAPI()
 routes = web.RouteTableDef()
@@ -602,6 +605,24 @@ def fastapi_typed(item_id: uuid.UUID, count: int, flag: bool = False):
     connection.cursor().execute("SELECT * FROM t WHERE id = '%s'" % item_id, [])
     # ok: python-path-traversal-open
     open(str(count))
+    return {}
+
+
+class NewItem(BaseModel):
+    name: str
+    folder: str
+
+
+@api.post("/items")
+def fastapi_create(item: NewItem, viewer: CurrentViewer, tags: list[str]):
+    # ruleid: python-sql-injection
+    connection.cursor().execute(f"INSERT INTO items (name) VALUES ('{item.name}')")
+    # ruleid: python-path-traversal-open
+    open(item.model_dump()["folder"])
+    # ruleid: python-regex-injection
+    re.compile(tags[0])
+    # ok: python-path-traversal-open
+    open(viewer)
     return {}
 
 
