@@ -103,6 +103,7 @@ _LOAD = "risk_entry_load"
 _SEQ, _CHANGE = "load_seq", "load_change"  # staging-only columns
 _DATETIME_COLUMNS = frozenset({"first_seen", "last_seen", "fixed_at"})
 Converter = Callable[[Any], Any]
+_JSON_STRING: Callable[[str], str] = json.encoder.encode_basestring_ascii  # json.dumps's
 _EVENT_FIELDS = ["entry_id", "run_id", "at", "actor", "kind", "detail"]
 
 
@@ -681,10 +682,16 @@ def _pg_copy(connection: Connection, rows: Iterable[dict[str, Any]], columns: li
             copy.write_row(encode(row))
 
 
-@functools.lru_cache(maxsize=4096)  # aliases and fix versions repeat across findings
 def _json_list(value: Sequence[str]) -> str:
-    """A JSON array of texts (aliases, fix versions), as SQLAlchemy's JSON type writes it."""
-    return json.dumps(list(value))
+    """A JSON array of texts (aliases, fix versions), as SQLAlchemy's JSON type writes it.
+
+    That is `json.dumps`, whose text for a string is `encode_basestring_ascii`'s, joined here
+    directly: `json.dumps` itself cost about 0.2 s for 100k findings' distinct alias lists.
+    """
+    try:
+        return "[" + ", ".join(map(_JSON_STRING, value)) + "]"
+    except TypeError:  # an item that is no text: the general encoder
+        return json.dumps(list(value))
 
 
 @functools.lru_cache(maxsize=1024)  # most rows share the run's time

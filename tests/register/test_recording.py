@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -123,6 +124,19 @@ def test_hostile_and_huge_strings_are_stored_verbatim(engine: Engine) -> None:
     # NUL is the one character PostgreSQL text cannot hold: it becomes U+FFFD on both databases.
     assert stored.title == hostile + huge.replace("\u0000", "\ufffd")
     assert stored.path == path
+
+
+def test_lists_of_texts_are_stored_as_the_json_type_writes_them(engine: Engine) -> None:
+    aliases = ("CVE-2024-1", 'quote " back \\ slash', "caf\u00e9 \u65e5\u672c", "tab\tline\n\u2028")
+    finding = dependency("odd", "GHSA-odd", aliases=aliases, fix_versions=("2.0", "3.0rc1"),
+                         cwe=(), owasp=("A03:2021",))
+    record_verdict_in(engine, verdict([finding], run_id="j"))
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text(
+            "SELECT CAST(aliases AS TEXT), CAST(fix_versions AS TEXT), CAST(cwe AS TEXT),"
+            " CAST(owasp AS TEXT) FROM risk_entry")).one()
+    expected = (aliases, ("2.0", "3.0rc1"), (), ("A03:2021",))
+    assert tuple(stored) == tuple(json.dumps(list(texts)) for texts in expected)
 
 
 def test_user_story_record_twice_then_one_fewer_gives_mttp(engine: Engine) -> None:
