@@ -63,6 +63,16 @@ def _plausible_time(value: datetime) -> datetime:
 
 
 RunTime = Annotated[datetime, AfterValidator(_plausible_time)]
+
+
+def _named(value: str) -> str:
+    """A rule or advisory id with something in it: identity and fingerprints are built on it."""
+    if not value.strip():
+        raise ValueError("a rule or advisory id must not be blank")
+    return value
+
+
+RuleId = Annotated[str, AfterValidator(_named)]
 # A line number as the register stores it (a 32-bit integer column); no file has more lines.
 LineNumber = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
@@ -100,7 +110,7 @@ class Finding(_Frozen):
 
     kind: FindingKind
     scanner: str
-    rule_id: str
+    rule_id: RuleId
     title: str
     severity: Severity = Severity.UNKNOWN
     fingerprint: str
