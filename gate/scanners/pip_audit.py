@@ -272,7 +272,7 @@ def _dependency_findings(dependency: Any, manifest: str | None, where: str) -> l
 
 
 def _vulnerability(vuln: Any, location: Location, where: str) -> Finding:
-    if not isinstance(vuln, dict) or not isinstance(vuln.get("id"), str) or not vuln["id"]:
+    if not isinstance(vuln, dict) or not isinstance(vuln.get("id"), str) or not vuln["id"].strip():
         raise ReportFormatError(f"{where}: each vulnerability needs an 'id'")
     vuln_id: str = vuln["id"]
     aliases = tuple(sorted({str(a) for a in vuln.get("aliases") or () if str(a) != vuln_id}))

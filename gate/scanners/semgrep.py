@@ -359,7 +359,7 @@ def _finding(
     if not isinstance(item, dict):
         raise ReportFormatError(f"{where}: expected an object")
     check_id, raw_path = item.get("check_id"), item.get("path")
-    if not isinstance(check_id, str) or not check_id or not isinstance(raw_path, str):
+    if not isinstance(check_id, str) or not check_id.strip() or not isinstance(raw_path, str):
         raise ReportFormatError(f"{where}: needs a 'check_id' and a 'path'")
     extra = _mapping(item.get("extra"))
     metadata = _mapping(extra.get("metadata"))

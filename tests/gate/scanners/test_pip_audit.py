@@ -125,6 +125,8 @@ def test_unreadable_reports_name_the_source_and_position(name: str, message: str
         (b'{"dependencies": [{"version": "1"}]}', r"x\.json: dependency 0: expected an object"),
         (b'{"dependencies": [{"name": "a", "version": "1", "vulns": [{"description": "d"}]}]}',
          r"x\.json: dependency 0 \(a\): each vulnerability needs an 'id'"),
+        (b'{"dependencies": [{"name": "a", "version": "1", "vulns": [{"id": " "}]}]}',
+         r"x\.json: dependency 0 \(a\): each vulnerability needs an 'id'"),
         (b"\xff\xfe", r"x\.json: not valid pip-audit JSON: not UTF-8"),
     ],
 )

@@ -118,7 +118,9 @@ def test_a_report_with_a_fatal_config_error_is_refused() -> None:
     ("raw", "problem"),
     [(b"", "empty output"), (b"[]", "expected a JSON object"),
      (b'{"errors": []}', "no 'results' list"), (b"\xff\xfe", "not UTF-8"),
-     (b'{"results": [{"path": "a.py"}], "errors": []}', "result 0: needs a 'check_id'")],
+     (b'{"results": [{"path": "a.py"}], "errors": []}', "result 0: needs a 'check_id'"),
+     (b'{"results": [{"check_id": " ", "path": "a.py"}], "errors": []}',
+      "result 0: needs a 'check_id'")],
 )
 def test_other_malformed_reports_are_refused(raw: bytes, problem: str) -> None:
     with pytest.raises(ReportFormatError, match=problem):
