@@ -91,7 +91,8 @@ def test_semgrep_test_passes_for_every_rule(semgrep_bin: str, tmp_path: Path) ->
 
 
 # A command-line module with the calls the taint rules' sinks name (open, re.*, execute,
-# subprocess) and none of the words their sources name (request, route, a web framework).
+# subprocess), a class that keeps its **kwargs as self.kwargs (as Django views do), and none of
+# the words their sources name (request, route, a web framework).
 PLAIN_MODULE = '''"""Count matches of a pattern in a file and store the count."""
 import re
 import sqlite3
@@ -104,6 +105,14 @@ def count(path: str, pattern: str, name: str) -> int:
     sqlite3.connect("counts.db").execute("INSERT INTO c VALUES ('%s', ?)" % name, [len(found)])
     subprocess.run(["sync"], check=True)
     return len(found)
+
+
+class Options:
+    def __init__(self, **kwargs: str) -> None:
+        self.kwargs = kwargs
+
+    def matcher(self) -> re.Pattern[str]:
+        return re.compile(self.kwargs["pattern"])
 '''
 
 
