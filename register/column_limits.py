@@ -14,6 +14,7 @@ from typing import Any
 from gate.models import Verdict
 from register.errors import RegisterInputError
 from register.models import Project, RiskEntry, ScanRun
+from register.trends import OWNERS
 
 # The verdict field each bounded entry column is filled from (the others are enums or ours).
 _ENTRY_FIELDS = {
@@ -33,10 +34,21 @@ def _length(table: Any, column: str) -> int:
     return length
 
 
+# Unbounded texts the register indexes. PostgreSQL refuses an index entry over 2,704 bytes
+# (the component index holds package and version together), so these are bounded well below
+# it at 4 bytes a character: an upload with a 3,000-character owner was a 503 "unavailable".
+# An owner is also counted per owner in a varchar(200) column (trends.OWNERS).
+OWNER_LIMIT = _length(OWNERS, "owner")
+_INDEXED_ENTRY_LIMITS = (
+    ("owner", "owner", OWNER_LIMIT),
+    ("package", "finding.location.package", 400),
+    ("version", "finding.location.version", 200),
+)
+
 ENTRY_LIMITS = tuple(
     (column, field, _length(RiskEntry.__table__, column))  # type: ignore[attr-defined]
     for column, field in _ENTRY_FIELDS.items()
-)
+) + _INDEXED_ENTRY_LIMITS
 RUN_LIMITS = tuple(
     (column, field, _length(ScanRun.__table__, column))  # type: ignore[attr-defined]
     for column, field in _RUN_FIELDS.items()
@@ -60,6 +72,9 @@ def refuse_overlong_run(verdict: Verdict, project: str) -> None:
             raise _too_long(field, value, limit)
     if len(project) > PROJECT_NAME_LIMIT:
         raise _too_long("project", project, PROJECT_NAME_LIMIT)
+    default_owner = verdict.context.default_owner
+    if default_owner is not None and len(default_owner) > OWNER_LIMIT:
+        raise _too_long("context.default_owner", default_owner, OWNER_LIMIT)
 
 
 def refuse_overlong_entry(row: Mapping[str, Any], index: int) -> None:

@@ -99,6 +99,9 @@ _TEXT_KEYS = (
 # NUL (PostgreSQL text cannot hold it) and lone surrogates (no UTF-8 encodes them).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# PostgreSQL's program limits (an index entry over 2,704 bytes...): the input's fault, not the
+# database's, so never "unavailable, try again" (the bounded columns are refused before this).
+_TOO_LARGE_SQLSTATES = frozenset({"54000", "54001"})
 _LOAD = "risk_entry_load"
 _SEQ, _CHANGE = "load_seq", "load_change"  # staging-only columns
 _DATETIME_COLUMNS = frozenset({"first_seen", "last_seen", "fixed_at"})
@@ -200,10 +203,18 @@ def record_findings(
     as they are; otherwise the verdict's context becomes the project's settings.
     """
     with _collector_paused():
-        return _record_findings(
-            session, header, findings, project=project, actor=actor, may_hold_nul=may_hold_nul,
-            received_at=received_at, adopt_context=adopt_context,
-        )
+        try:
+            return _record_findings(
+                session, header, findings, project=project, actor=actor,
+                may_hold_nul=may_hold_nul, received_at=received_at, adopt_context=adopt_context,
+            )
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in _TOO_LARGE_SQLSTATES:
+                raise
+            reason = str(exc.orig).strip().splitlines()[0]
+            raise RegisterInputError(
+                f"invalid verdict: a value is too large for the register ({reason})"
+            ) from exc
 
 
 def _record_findings(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from register import trends
+from register.column_limits import OWNER_LIMIT
 from register.errors import EntryNotFoundError, TriageRefusedError
 from register.models import (
     EntryStatus,
@@ -73,6 +74,10 @@ def assign(
 ) -> RiskEntry:
     """Give an entry a new owner."""
     entry, owner = _entry(session, entry_id), _require_text(owner, "an owner")
+    if len(owner) > OWNER_LIMIT:
+        raise TriageRefusedError(
+            f"an owner is at most {OWNER_LIMIT} characters ({len(owner)} given)"
+        )
     detail = f"owner {entry.owner or '(none)'} -> {owner}"
     entry.owner = owner
     _log(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from gate.models import RiskContext, ScanScope, Severity
+from gate.models import Finding, RiskContext, ScanScope, Severity
 from register import queries
 from register.errors import RegisterInputError
 from register.models import RiskEntry, RiskEvent, ScanRun
@@ -161,6 +161,34 @@ def test_older_run_recorded_late_does_not_move_last_seen_back(engine: Engine) ->
     with Session(engine) as session:
         seen = session.exec(select(col(RiskEntry.last_seen)).distinct()).all()
     assert seen == [T0 + 5 * DAY]
+
+
+def _at_version(finding: Finding, version: str) -> Finding:
+    location = finding.location.model_copy(update={"version": version})
+    return finding.model_copy(update={"location": location})
+
+
+def test_an_indexed_text_too_long_for_an_index_entry_is_refused_naming_the_field(
+    engine: Engine,
+) -> None:
+    """Owner, package and version are unbounded columns but indexed: PostgreSQL refuses an
+    index entry over 2,704 bytes, which an upload used to meet as a 503 "unavailable"."""
+    cases = [
+        (verdict(example_findings(), run_id="o", owner="é" * 201), r"findings\.0\.owner is 201"),
+        (verdict(example_findings(), run_id="d", context=RiskContext(default_owner="t" * 3000)),
+         r"context\.default_owner is 3000"),
+        (verdict([dependency("p" * 3000, "CVE-2024-1")], run_id="p"),
+         r"findings\.0\.finding\.location\.package is 3000"),
+        (verdict([_at_version(dependency("p", "CVE-2024-1"), "1." * 1500)], run_id="v"),
+         r"findings\.0\.finding\.location\.version is 3000"),
+    ]
+    for too_long, problem in cases:
+        with pytest.raises(RegisterInputError, match=problem):
+            record_verdict_in(engine, too_long)
+    assert table_counts(engine) == (0, 0, 0)
+    longest = verdict([_at_version(dependency("p" * 400, "CVE-2024-1"), "9" * 200)], run_id="ok",
+                      owner="\U0001f600" * 200)  # the limits, 4 bytes a character: stored
+    assert record_verdict_in(engine, longest).opened == 1
 
 
 @pytest.mark.parametrize(

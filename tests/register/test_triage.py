@@ -68,6 +68,14 @@ def test_assign_and_false_positive_are_logged_and_survive_a_new_run(recorded: En
     assert kinds == ["opened", "assigned"]
 
 
+def test_an_owner_longer_than_the_register_counts_is_refused(recorded: Engine) -> None:
+    with Session(recorded) as session, pytest.raises(TriageRefusedError, match="at most 200"):
+        triage.assign(session, entry_id=1, owner="c" * 201, actor="bob")
+    with Session(recorded) as session:
+        entry = queries.get_entry(session, entry_id=1)
+    assert entry is not None and entry.owner == "team-shop"
+
+
 def test_reopen_a_false_positive_and_unknown_entry(recorded: Engine) -> None:
     with Session(recorded) as session, session.begin():
         triage.mark_false_positive(session, entry_id=3, actor="bob", reason="test code")
