@@ -136,3 +136,59 @@ def test_taint_rules_skip_a_module_without_web_code(semgrep_bin: str, tmp_path: 
     ran = {rule_ids[i].rsplit(".", 1)[-1] for i, spent in enumerate(only_target["match_times"])
            if spent > 0}
     assert ran == {"python-sql-injection"}
+
+
+# Python 2 code (django.nV, older labs): semgrep parses it with its Python 2 grammar, where
+# True and False are names, not literals; rules written with the literals matched nothing.
+PYTHON2_MODULE = '''import subprocess
+
+import jinja2
+import jwt
+import requests
+from flask import Flask
+from lxml import etree
+
+app = Flask(__name__)
+DEBUG = True
+SESSION_COOKIE_SECURE = False
+
+
+def lookup(domain, token):
+    print "looking up", domain
+    claims = jwt.decode(token, verify=False)
+    requests.get("https://%s/" % domain, verify=False)
+    jinja2.Environment(autoescape=False)
+    return subprocess.check_output("nslookup " + domain, shell=True), claims
+
+
+app.run(debug=True)
+
+
+def safe_parts():
+    print "safe"
+    return etree.XMLParser(resolve_entities=False), jinja2.Environment(autoescape=True)
+'''
+
+
+@pytest.mark.semgrep
+def test_flag_rules_see_python2_code(semgrep_bin: str, tmp_path: Path) -> None:
+    (tmp_path / "legacy.py").write_text(PYTHON2_MODULE, encoding="utf-8")
+    argv = [semgrep_bin, "scan", "--json", "--metrics=off", "--disable-version-check", "-j1",
+            "--config", str(RULES_DIR), "-o", str(tmp_path / "out.json"),
+            str(tmp_path / "legacy.py")]
+    done = subprocess.run(argv, env={**os.environ, **semgrep_env(tmp_path)},
+                          capture_output=True, timeout=600, check=False)
+    assert done.returncode in (0, 1), done.stderr.decode(errors="replace")[-500:]
+    results = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["results"]
+    found = {(r["check_id"].rsplit(".", 1)[-1], r["start"]["line"]) for r in results}
+    assert {
+        ("python-django-debug-true", 10),
+        ("python-insecure-cookie-setting", 11),
+        ("python-jwt-signature-not-verified", 16),
+        ("python-tls-verify-disabled", 17),
+        ("python-jinja2-autoescape-false", 18),
+        ("python-subprocess-shell-injection", 19),
+        ("python-flask-debug-enabled", 22),
+    } <= found
+    # Line 27: XMLParser(resolve_entities=False) and Environment(autoescape=True) are safe.
+    assert not {rule for rule, line in found if line == 27}
