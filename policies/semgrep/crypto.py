@@ -1,5 +1,6 @@
 import hashlib
 import random
+import string
 import secrets
 
 from Crypto.Cipher import AES, ARC4, DES, Blowfish
@@ -84,6 +85,29 @@ def tokens() -> None:
 def make_otp() -> str:
     # ruleid: python-insecure-random-token
     return str(random.randint(0, 999999)).zfill(6)
+
+
+QUOTES = ["a", "b", "c"]
+
+
+def gentckt() -> str:
+    # ruleid: python-insecure-random-token
+    return "".join(random.choices(string.ascii_uppercase + string.digits, k=10))
+
+
+def session_header() -> str:
+    # ruleid: python-insecure-random-token
+    return "SESSIONID=%s" % "".join(random.sample(string.ascii_letters + string.digits, 20))
+
+
+def strong_ticket() -> str:
+    # ok: python-insecure-random-token
+    return "".join(secrets.choice(string.ascii_letters) for _ in range(20))
+
+
+def pick_quotes() -> str:
+    # ok: python-insecure-random-token
+    return ", ".join(random.sample(QUOTES, 2))
 
 
 def jitter() -> float:

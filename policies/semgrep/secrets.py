@@ -84,6 +84,11 @@ SECRET_KEY = "DJANGO_SECRET_KEY"
 # ok: python-hardcoded-api-key
 SESSION_SECRET_KEY = "sid"
 # ruleid: python-hardcoded-api-key
+SECRET_COOKIE_KEY = "PYGOAT"
+# ruleid: python-hardcoded-api-key
+HMAC_KEY = "0c6c7a1e-mac"
+JWT_SIGNING = "s1gn-me"
+# ruleid: python-hardcoded-api-key
 JWT_SECRET_KEY = "dev"
 # ruleid: python-hardcoded-api-key
 SESSION_SECRET_KEY = "s3ss10n-k3y"
@@ -136,6 +141,10 @@ def signing(payload, token) -> None:
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"])
     # ok: python-hardcoded-signing-key
     data = json.decode(token, "utf-8")
+    # ruleid: python-hardcoded-signing-key
+    issued = jwt.encode(payload, JWT_SIGNING, algorithm="HS256")
+    # ok: python-hardcoded-signing-key
+    reported_where_assigned = jwt.decode(token, SECRET_COOKIE_KEY, algorithms=["HS256"])
     return encoded, claims, serializer, mac, data
 
 
