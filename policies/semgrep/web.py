@@ -193,6 +193,19 @@ api = FastAPI(debug=os.environ.get("DEBUG") == "1")
 star = Starlette(debug=True, routes=[])
 # ok: python-web-debug-mode
 star = Starlette(routes=[])
+# ruleid: python-web-debug-mode
+WEB_DEBUG = os.environ.get("WEB_DEBUG", True)
+# ruleid: python-web-debug-mode
+DJANGO_DEBUG = os.getenv("DJANGO_DEBUG", "True") == "True"
+# ok: python-web-debug-mode
+QUIET_DEBUG = os.getenv("DEBUG", "False") == "True"
+# ok: python-web-debug-mode
+WORKERS = os.environ.get("WORKERS", "1")
+
+
+def serve(flask_app):
+    # ruleid: python-web-debug-mode
+    flask_app.run(host="127.0.0.1", debug=os.environ.get("FLASK_DEBUG", "1") == "1")
 
 
 async def make_app():
