@@ -1,4 +1,6 @@
 import asyncio
+import base64
+import json
 import os
 
 import aiohttp_debugtoolbar
@@ -246,3 +248,29 @@ def sessions(application):
     aiohttp_session.setup(application, EncryptedCookieStorage(key, httponly=False))
     # ok: python-session-cookie-unprotected
     aiohttp_session.setup(application, EncryptedCookieStorage(key))
+
+
+def admin_panel(request):
+    # ruleid: python-cookie-authorization
+    if request.COOKIES.get("admin") == "1":
+        return HttpResponse("all orders")
+    cookie = request.COOKIES.get("cookie")
+    # ruleid: python-cookie-authorization
+    if cookie and cookie.split("|")[0] == "admin":
+        return HttpResponse("admin")
+    # ok: python-cookie-authorization
+    if request.COOKIES.get("consent") == "1":
+        return HttpResponse("thanks")
+    # ok: python-cookie-authorization
+    if request.user.is_staff and request.COOKIES.get("theme") == "dark":
+        return HttpResponse("dark")
+    return HttpResponse("no")
+
+
+def load_session(request):
+    raw = request.cookies.get("vulpy_session")
+    # ruleid: python-cookie-authorization
+    session = json.loads(base64.b64decode(raw))
+    # ok: python-cookie-authorization
+    prefs = json.loads(request.cookies.get("ui_prefs", "{}"))
+    return session, prefs
