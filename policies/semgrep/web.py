@@ -176,7 +176,13 @@ async def starlette_cookie(token):
 async def aiohttp_cookie(request):
     resp = web.Response(text="ok")
     # ruleid: python-cookie-without-secure-flags
-    resp.set_cookie("AIOHTTP_SESSION", "v", max_age=3600)
+    resp.set_cookie("AIOHTTP_SESSION", request["session_id"], max_age=3600)
+    # ok: python-cookie-without-secure-flags
+    resp.set_cookie("env", "graphiql:disable")
+    # ok: python-cookie-without-secure-flags
+    resp.set_cookie("AIOHTTP_SESSION", "", expires=0)
+    # ok: python-cookie-without-secure-flags
+    resp.set_cookie("session_id", None)
     return resp
 
 
