@@ -1,4 +1,7 @@
 import asyncio
+import base64
+import cgi
+import html
 import code
 import importlib
 import os
@@ -8,15 +11,22 @@ import shlex
 import sqlite3
 import subprocess
 import urllib.request
+import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
 from typing import Annotated
 
+import ariadne
 import flask
+import graphene
 import httpx
 import jwt
 import jinja2
 import requests
 import sqlalchemy
+import strawberry
+import tornado.web
 import yaml
 from aiohttp import ClientSession, web
 from django.db import connection
@@ -26,7 +36,7 @@ from django.shortcuts import redirect as django_redirect
 from django.template import Template as DjangoTemplate
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Response
 from fastapi.responses import FileResponse as FastFileResponse
 from fastapi.responses import HTMLResponse, RedirectResponse
 from flask import (
@@ -47,6 +57,8 @@ from PIL import ImageMath
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from strawberry.types import Info
 from werkzeug.utils import secure_filename
 
 CurrentViewer = Annotated[str, Depends(lambda: "viewer")]
@@ -652,3 +664,305 @@ def flask_regex_search():
     # ok: python-regex-injection
     literal = re.findall(r"[\w.]+@example\.org", term)
     return {"found": found, "exact": exact, "literal": literal}
+
+
+# ---------------------------------------------------------------- response headers
+
+
+@app.route("/download-as")
+def flask_download_as():
+    name = request.args["name"]
+    response = make_response("data")
+    # ruleid: python-header-injection
+    response.headers["Content-Disposition"] = "attachment; filename=" + name
+    # ruleid: python-header-injection
+    response.headers.add("X-Trace", request.headers["X-Trace"])
+    # ruleid: python-header-injection
+    response.headers[request.args["header"]] = "1"
+    # ok: python-header-injection
+    response.headers["Content-Disposition"] = "attachment; filename=" + urllib.parse.quote(name)
+    # ok: python-header-injection
+    response.headers["X-Clean"] = name.replace("\r", "").replace("\n", "")
+    # ok: python-header-injection
+    response.headers["X-Count"] = str(int(request.args["count"]))
+    # ok: python-header-injection
+    response.headers["X-Mode"] = {"a": "fast", "b": "slow"}.get(request.args["mode"], "fast")
+    # ok: python-header-injection
+    response.headers["X-Fixed"] = "nosniff"
+    # ok: python-header-injection, python-open-redirect
+    response.headers["X-Requested"] = request.args.get("requested", "")[:0]
+    return response
+
+
+@app.route("/tagged")
+def flask_tagged():
+    tag = request.args["tag"]
+    if "\r" in tag or "\n" in tag:
+        flask.abort(400)
+    # ok: python-header-injection
+    resp = flask.Response("ok", headers={"X-Tag": tag})
+    # ruleid: python-header-injection
+    other = flask.Response("ok", headers={"X-Lang": request.args["lang"]})
+    # ruleid: python-header-injection
+    return "ok", 200, {"X-Echo": request.args["echo"]}
+
+
+@app.route("/session-copy")
+def flask_outgoing_headers():
+    client = requests.Session()
+    # ok: python-header-injection
+    client.headers["X-User"] = request.args["user"]
+    # ok: python-header-injection
+    client.headers.update({"X-User": request.args["user"]})
+    context = {}
+    # ok: python-header-injection
+    context["user"] = request.args["user"]
+    return context
+
+
+def django_export(request):
+    filename = request.GET.get("name", "export.csv")
+    response = HttpResponse("a,b", content_type="text/csv")
+    # ruleid: python-header-injection
+    response["Content-Disposition"] = f"attachment; filename={filename}"
+    # ruleid: python-open-redirect
+    response["Location"] = request.GET["next"]  # ok: python-header-injection
+    # ok: python-header-injection
+    response["Content-Disposition"] = "attachment; filename=export.csv"
+    # ruleid: python-header-injection
+    return HttpResponse("x", headers={"X-Name": request.GET["name"]})
+
+
+def django_checked_header(request):
+    lang = request.GET["lang"]
+    if not re.fullmatch(r"[a-z]{2}(-[A-Z]{2})?", lang):
+        return HttpResponse(status=400)
+    response = HttpResponse("ok")
+    # ok: python-header-injection
+    response["Content-Language"] = lang
+    return response
+
+
+@api.get("/export")
+def fastapi_export(name: str, response: Response, size: int):
+    # ruleid: python-header-injection
+    response.headers["X-Export"] = name
+    # ok: python-header-injection
+    response.headers["X-Size"] = str(size)
+    # ok: python-header-injection
+    response.headers["X-Export-Id"] = base64.urlsafe_b64encode(name.encode()).decode()
+    # ruleid: python-header-injection
+    return PlainTextResponse("ok", headers={"X-Name": name})
+
+
+@api.get("/missing")
+def fastapi_missing(key: str):
+    # ruleid: python-header-injection
+    raise HTTPException(status_code=404, headers={"X-Missing": key})
+
+
+@routes.get("/tag")
+async def aiohttp_tag(request):
+    # ruleid: python-header-injection
+    return web.Response(text="ok", headers={"X-Tag": request.query["tag"]})
+
+
+@routes.get("/etag")
+async def aiohttp_etag(request):
+    resp = web.Response(text="ok")
+    # ruleid: python-header-injection
+    resp.headers["ETag"] = request.match_info["version"]
+    # ok: python-header-injection
+    resp.headers["X-Hash"] = hashlib_like(request.query["q"]).hexdigest()
+    return resp
+
+
+def hashlib_like(value):
+    return value
+
+
+class TornadoHandler(tornado.web.RequestHandler):
+    def get(self):
+        # ruleid: python-header-injection
+        self.set_header("X-Name", self.get_argument("name"))
+        # ruleid: python-header-injection
+        self.add_header("Link", "<%s>; rel=next" % self.get_argument("next"))
+        # ok: python-header-injection
+        self.set_header("X-Page", int(self.get_argument("page")))
+
+
+class StaticHandler(BaseHTTPRequestHandler):
+    """http.server: the request line, headers and body are input; headers are written raw."""
+
+    def do_GET(self):
+        self.send_response(200)
+        # ruleid: python-header-injection
+        self.send_header("X-Path", self.path)
+        # ruleid: python-header-injection
+        self.send_header("Set-Cookie", "lang=" + self.headers.get("Accept-Language", ""))
+        # ok: python-header-injection
+        self.send_header("X-Path", urllib.parse.quote(self.path))
+        # ok: python-header-injection
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        page = "<h1>" + self.path + "</h1>"
+        # ruleid: python-reflected-xss
+        self.wfile.write(page.encode())
+        # ruleid: python-reflected-xss
+        self.wfile.write(f"<p>{self.headers['User-Agent']}</p>".encode("utf-8"))
+        # ok: python-reflected-xss
+        self.wfile.write(("<h1>%s</h1>" % html.escape(self.path)).encode())
+        # ok: python-reflected-xss
+        self.wfile.write(b"<p>done</p>")
+
+    def do_POST(self):
+        length = int(self.headers["Content-Length"])
+        body = self.rfile.read(length)
+        form = cgi.FieldStorage(fp=self.rfile, headers=self.headers, environ={"REQUEST_METHOD": "POST"})
+        # ruleid: python-sql-injection
+        connection.cursor().execute("SELECT * FROM t WHERE name = '%s'" % form.getvalue("name"))
+        # ruleid: python-path-traversal-open
+        open(self.rfile.readline().strip())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        # ok: python-reflected-xss
+        self.wfile.write(body)
+
+
+class FileHandler(SimpleHTTPRequestHandler):
+    def do_GET(self):
+        # ruleid: python-regex-injection
+        re.compile(self.path)
+
+
+class NotAHandler:
+    def __init__(self, path):
+        self.path = path
+        self.headers = {}
+
+    def run(self):
+        # ok: python-regex-injection
+        re.compile(self.path)
+        # ok: python-header-injection
+        self.send_header("X-Path", self.path)
+
+    def send_header(self, name, value):
+        self.headers[name] = value
+
+
+# ---------------------------------------------------------------- XPath
+
+
+@app.route("/users/find")
+def flask_xpath():
+    tree = etree.parse("users.xml")
+    name = request.args["name"]
+    # ruleid: python-xpath-injection
+    tree.xpath("//user[@name='" + name + "']")
+    # ruleid: python-xpath-injection
+    tree.xpath(f"//user[@name='{name}']/email/text()")
+    # ok: python-xpath-injection
+    tree.xpath("//user[@name=$name]/email/text()", name=name)
+    # ruleid: python-xpath-injection
+    find = etree.XPath("//user[@id=%s]" % request.args["id"])
+    # ok: python-xpath-injection
+    by_name = etree.XPath("//user[@name=$name]")
+    # ok: python-xpath-injection
+    found = by_name(tree, name=name)
+    # ok: python-xpath-injection
+    tree.xpath("//user[@id=%d]" % int(request.args["id"]))
+    return str(find) + str(found)
+
+
+def django_xpath(request):
+    doc = etree.fromstring(b"<users/>")
+    evaluator = etree.XPathEvaluator(doc)
+    # ruleid: python-xpath-injection
+    evaluator("//user[@role='%s']" % request.GET["role"])
+    # ruleid: python-xpath-injection
+    etree.XPathEvaluator(doc)("//user[@id=" + request.GET["id"] + "]")
+    # ok: python-xpath-injection
+    evaluator("//user[@role=$role]", role=request.GET["role"])
+    root = ET.parse("users.xml").getroot()
+    # ruleid: python-xpath-injection
+    root.findall(".//user[@name='%s']" % request.GET["name"])
+    # ok: python-xpath-injection
+    root.findall(".//user")
+    # ok: python-xpath-injection
+    "users/name".find(request.GET["name"])
+    return HttpResponse("ok")
+
+
+# ---------------------------------------------------------------- GraphQL resolvers
+
+
+class GrapheneQuery(graphene.ObjectType):
+    user = graphene.Field(graphene.String, name=graphene.String(), limit=graphene.Int())
+
+    def resolve_user(root, info, name, limit: int = 10):
+        # ruleid: python-sql-injection
+        connection.cursor().execute(f"SELECT * FROM users WHERE name = '{name}' LIMIT {limit}")
+        # ok: python-regex-injection
+        re.compile(str(limit))
+        # ok: python-regex-injection
+        re.compile(info.context.path_pattern)
+        return name
+
+    def helper(self, info, name):
+        # ok: python-regex-injection
+        return re.compile(name)
+
+
+class RenameUser(graphene.Mutation):
+    class Arguments:
+        name = graphene.String()
+
+    ok = graphene.Boolean()
+
+    def mutate(root, info, **kwargs):
+        # ruleid: python-command-injection
+        subprocess.run(kwargs["name"])
+        return RenameUser(ok=True)
+
+
+@strawberry.type
+class StrawberryQuery:
+    @strawberry.field
+    def search(self, info: Info, pattern: str, limit: int) -> list[str]:
+        # ruleid: python-regex-injection
+        re.compile(pattern)
+        # ok: python-regex-injection
+        re.compile(str(limit))
+        # ok: python-regex-injection
+        re.compile(info.context["pattern"])
+        return []
+
+    @strawberry.mutation(description="Fetch a feed")
+    async def fetch(self, url: str) -> str:
+        # ruleid: python-ssrf-requests
+        return requests.get(url).text
+
+    def plain(self, pattern: str) -> str:
+        # ok: python-regex-injection
+        return re.compile(pattern).pattern
+
+
+graphql_query = ariadne.QueryType()
+
+
+@graphql_query.field("file")
+def resolve_file(obj, info, **kwargs):
+    # ruleid: python-path-traversal-open
+    return open(kwargs["path"]).read()
+
+
+@graphql_query.field("document")
+def resolve_document(_, info, xpath):
+    # ruleid: python-xpath-injection
+    return etree.parse("doc.xml").xpath(xpath)
+
+
+def load_unregistered(obj, info, path):
+    # ok: python-path-traversal-open
+    return open(path).read()
