@@ -29,7 +29,9 @@ FRAMEWORKS = {
     "Tornado": r"\btornado\.",
     "Jinja2": r"\b(jinja2|markupsafe)\.",
 }
-WEB_SOURCES = ("Flask", "Django", "FastAPI/Starlette", "aiohttp", "Tornado")
+# Every taint rule reads the shared sources: these web frameworks, http.server handlers and
+# GraphQL resolvers (graphene, strawberry, ariadne).
+WEB_SOURCES = ("Flask", "Django", "FastAPI/Starlette", "aiohttp", "Tornado", "http.server", "GraphQL")
 CLASSES = {
     "CWE-20": "host header", "CWE-22": "path traversal", "CWE-78": "command injection",
     "CWE-79": "XSS", "CWE-89": "SQL injection", "CWE-94": "code injection",
@@ -42,7 +44,8 @@ CLASSES = {
     "CWE-798": "secrets", "CWE-918": "SSRF", "CWE-1327": "exposure",
     "CWE-1336": "template injection", "CWE-1333": "ReDoS", "CWE-942": "CORS",
     "CWE-916": "weak password hash", "CWE-322": "SSH host keys", "CWE-319": "cleartext",
-    "CWE-565": "cookies", "CWE-532": "secrets in logs",
+    "CWE-565": "cookies", "CWE-532": "secrets in logs", "CWE-113": "header injection",
+    "CWE-643": "XPath injection",
 }
 
 
