@@ -31,7 +31,9 @@ FRAMEWORKS = {
 }
 # Every taint rule reads the shared sources: these web frameworks, http.server handlers and
 # GraphQL resolvers (graphene, strawberry, ariadne).
-WEB_SOURCES = ("Flask", "Django", "FastAPI/Starlette", "aiohttp", "Tornado", "http.server", "GraphQL")
+WEB_SOURCES = (
+    "Flask", "Django", "FastAPI/Starlette", "aiohttp", "Tornado", "http.server", "GraphQL",
+)
 CLASSES = {
     "CWE-20": "host header", "CWE-22": "path traversal", "CWE-78": "command injection",
     "CWE-79": "XSS", "CWE-89": "SQL injection", "CWE-94": "code injection",
