@@ -15,7 +15,7 @@ import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
-from typing import Annotated
+from typing import Annotated, Optional
 
 import ariadne
 import flask
@@ -36,7 +36,7 @@ from django.shortcuts import redirect as django_redirect
 from django.template import Template as DjangoTemplate
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from fastapi import Depends, FastAPI, HTTPException, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import FileResponse as FastFileResponse
 from fastapi.responses import HTMLResponse, RedirectResponse
 from flask import (
@@ -623,6 +623,14 @@ def fastapi_typed(item_id: uuid.UUID, count: int, flag: bool = False):
 class NewItem(BaseModel):
     name: str
     folder: str
+
+
+@api.get("/reports")
+def fastapi_report(name: Optional[str] = None, folder: Annotated[str, Query()] = "."):
+    # ruleid: python-path-traversal-open
+    first = open(name).read()
+    # ruleid: python-path-traversal-open
+    return first + open(folder).read()
 
 
 @api.post("/items")
