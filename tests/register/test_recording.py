@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import date, timedelta
@@ -161,6 +162,22 @@ def test_older_run_recorded_late_does_not_move_last_seen_back(engine: Engine) ->
     with Session(engine) as session:
         seen = session.exec(select(col(RiskEntry.last_seen)).distinct()).all()
     assert seen == [T0 + 5 * DAY]
+
+
+def test_a_database_limit_met_while_recording_is_an_input_error_not_unavailable(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should a value the checks let through still exceed a PostgreSQL limit, the run is
+    refused as input (422 / exit 3), never "unavailable, try again" (retried for ever)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no index entry size limit")
+    monkeypatch.setattr("register.recording.refuse_overlong_entry", lambda row, index: None)
+    # Incompressible (PostgreSQL compresses index entries): 8,000 hex digits, ~4,000 bytes.
+    name = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(125))
+    too_big = verdict([dependency(name, "CVE-2024-1")], run_id="big")
+    with pytest.raises(RegisterInputError, match="too large for the register.*index row size"):
+        record_verdict_in(engine, too_big)
+    assert table_counts(engine) == (0, 0, 0)
 
 
 def _at_version(finding: Finding, version: str) -> Finding:
