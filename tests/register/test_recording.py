@@ -164,13 +164,15 @@ def test_older_run_recorded_late_does_not_move_last_seen_back(engine: Engine) ->
     assert seen == [T0 + 5 * DAY]
 
 
+# PostgreSQL only: SQLite has no index entry size limit.
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_database_limit_met_while_recording_is_an_input_error_not_unavailable(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Should a value the checks let through still exceed a PostgreSQL limit, the run is
     refused as input (422 / exit 3), never "unavailable, try again" (retried for ever)."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no index entry size limit")
     monkeypatch.setattr("register.recording.refuse_overlong_entry", lambda row, index: None)
     # Incompressible (PostgreSQL compresses index entries): 8,000 hex digits, ~4,000 bytes.
     name = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(125))
