@@ -5,6 +5,7 @@ process so the peak memory is that of the step:
 - `gate register record FILE` into SQLite and into PostgreSQL (wall time, peak RSS);
 - a gzip upload to a real uvicorn on loopback (`POST /api/v1/runs`, Content-Encoding: gzip)
   into SQLite and PostgreSQL (wall time of the request, peak RSS of the server process).
+CPU time is the child's user + system time (for an upload, the server's during the request).
 Goals: 100,000 findings ≤ 3 s on SQLite, ≤ 5 s on PostgreSQL, peak memory ≤ 300 MB.
 
     .venv/bin/python bench/record_file.py --n 100000 [--repeat 3] [--skip-postgres]
@@ -71,8 +72,11 @@ def with_run_id(source: Path, target: Path) -> None:
     target.write_text(text.replace(old, uuid.uuid4().hex, 1), encoding="utf-8")
 
 
-def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB and exit code of one child process."""
+Measured = tuple[float, float, int, float]  # wall s, peak RSS MB, exit code/status, CPU s
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> Measured:
+    """Wall seconds, peak RSS in MB, exit code and CPU seconds of one child process."""
     began = time.perf_counter()
     process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -80,17 +84,18 @@ def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, in
     seconds = time.perf_counter() - began
     if status:
         print("   ", process.stderr.read().decode()[-400:] if process.stderr else "")
-    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), cpu
 
 
-def cli_record(url: str, verdict: Path) -> tuple[float, float, int]:
+def cli_record(url: str, verdict: Path) -> Measured:
     """`gate register record FILE --database URL` in a fresh process."""
     argv = [sys.executable, "-m", "gate", "register", "record", str(verdict), "--database", url]
     return run_measured(argv, {})
 
 
 class Server:
-    """uvicorn on loopback in a fresh process; its peak RSS is read when it exits."""
+    """uvicorn on loopback in a fresh process; its peak RSS and CPU are read when it exits."""
 
     def __init__(self, url: str) -> None:
         upgrade(url)
@@ -130,6 +135,12 @@ class Server:
             print(f"    HTTP {response.status_code}: {response.text[:200]}")
         return seconds, response.status_code
 
+    def cpu(self) -> float:
+        """CPU seconds the server has used so far (its start-up included)."""
+        with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> float:
         """Stop the server; its peak RSS in MB."""
         self.process.terminate()
@@ -152,12 +163,15 @@ def fresh_postgres(schemas: list[str]) -> str | None:
     return url.render_as_string(hide_password=False)
 
 
-def report(label: str, runs: list[tuple[float, float, int]]) -> None:
-    """Median wall time and the largest peak RSS of `runs`."""
+def report(label: str, runs: list[Measured]) -> None:
+    """Median wall and CPU time, the largest peak RSS and every wall time of `runs`."""
     seconds = statistics.median(run[0] for run in runs)
+    cpu = statistics.median(run[3] for run in runs)
     peak = max(run[1] for run in runs)
     codes = sorted({run[2] for run in runs})
-    print(f"  {label:<42} median {seconds:6.2f} s  peak RSS {peak:6.0f} MB  exit/status {codes}")
+    walls = " ".join(f"{run[0]:.2f}" for run in runs)
+    print(f"  {label:<42} median {seconds:6.2f} s  CPU {cpu:6.2f} s  peak RSS {peak:6.0f} MB"
+          f"  exit/status {codes}  (walls {walls})")
 
 
 def main() -> None:
@@ -183,7 +197,7 @@ def main() -> None:
             ("SQLite", lambda: fresh_sqlite(directory))]
         if not args.skip_postgres:
             backends.append(("PostgreSQL", lambda: fresh_postgres(schemas)))
-        results: dict[str, list[tuple[float, float, int]]] = {}
+        results: dict[str, list[Measured]] = {}
         try:
             for _ in range(args.repeat):
                 for name, fresh in backends:
@@ -198,15 +212,18 @@ def main() -> None:
                     if args.skip_upload:
                         continue
                     server = Server(fresh() or url)
+                    idle = server.cpu()
                     seconds, status = server.upload(first)
+                    cpu = server.cpu() - idle
                     peak = server.stop()
                     results.setdefault(f"{name} gzip upload (new)", []).append(
-                        (seconds, peak, status))
+                        (seconds, peak, status, cpu))
         finally:
             for schema in schemas:
                 drop_schema(schema)
     for label, runs in results.items():
         report(label, runs)
+    print("  load average (1, 5, 15 min): " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
 if __name__ == "__main__":
