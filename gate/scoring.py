@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from gate.models import (
     Criticality,
@@ -109,9 +109,18 @@ def probability_of(finding: Finding) -> Level:
 
 
 def _epss_level(percentile: float) -> tuple[int, str]:
-    return next((v for t, v in _EPSS_LEVELS if percentile >= t), 1), (
-        f"EPSS percentile {percentile:.2f}"
-    )
+    return _epss_value(percentile), _epss_text(percentile)
+
+
+def _epss_value(percentile: float) -> int:
+    for threshold, value in _EPSS_LEVELS:
+        if percentile >= threshold:
+            return value
+    return 1
+
+
+def _epss_text(percentile: float) -> str:
+    return f"EPSS percentile {percentile:.2f}"
 
 
 def _cvss_level(score: float) -> tuple[int, str]:
@@ -213,26 +222,43 @@ def due_date_for(finding: Finding, *, opened_at: datetime, sla_days: int) -> dat
     return opened_at.date() + timedelta(days=sla_days)
 
 
+class ScoreFigures(NamedTuple):
+    """What a score adds to its two levels: product, band, SLA days and expected loss."""
+
+    score: int
+    band: str
+    sla_days: int
+    loss_low: float | None
+    loss_high: float | None
+
+
 @dataclass(kw_only=True)
 class Scorer:
     """Scores, SLA days and loss of many findings in one context, each computed once per input.
 
-    Probability and impact are memoised apart, on the raw fields each depends on (see
-    `probability_of` and `impact_of`), then their pair with what the SLA reads: a large run
-    holds few distinct pairs, while its EPSS and CVSS values are many.
+    Probability and impact are memoised apart on what each reads of a finding (the EPSS
+    percentile as its level and its shown text, see `probability_of`; the CVSS score and
+    severity, see `impact_of`), and the figures on the two levels' values with what the SLA
+    reads: a large run holds many EPSS and CVSS values but few distinct levels and texts.
     """
 
     context: RiskContext
     probability: dict[tuple[Any, ...], Level] = field(default_factory=dict)
     impact: dict[tuple[Any, ...], Level] = field(default_factory=dict)
-    memo: dict[tuple[Any, ...], tuple[RiskScore, int, AnnualLoss | None]] = field(
-        default_factory=dict
-    )
+    memo: dict[tuple[Any, ...], ScoreFigures] = field(default_factory=dict)
 
-    def __call__(self, finding: Finding) -> tuple[RiskScore, int, AnnualLoss | None]:
-        """The finding's score, SLA days and expected loss, as `score_finding` and co. give."""
-        chance = (finding.known_exploited, _exact(finding.epss_percentile), finding.kind,
-                  finding.confidence, bool(finding.fix_versions))
+    def levels(self, finding: Finding) -> tuple[Level, Level, ScoreFigures]:
+        """The finding's probability, impact and figures, as `score_finding`,
+        `sla_days_of` and `expected_annual_loss` give them."""
+        epss = finding.epss_percentile
+        if finding.known_exploited:
+            chance: tuple[Any, ...] = (True,)
+        elif epss is not None:
+            chance = (_epss_value(epss), _epss_text(epss))
+        elif finding.kind is FindingKind.CODE:
+            chance = (finding.kind, finding.confidence)
+        else:
+            chance = (finding.kind, bool(finding.fix_versions))
         probability = self.probability.get(chance)
         if probability is None:
             probability = self.probability[chance] = probability_of(finding)
@@ -240,15 +266,21 @@ class Scorer:
         impact = self.impact.get(harm)
         if impact is None:
             impact = self.impact[harm] = impact_of(finding, self.context)
-        key = (probability, impact, finding.severity, finding.known_exploited)
-        found = self.memo.get(key)
-        if found is None:
-            score = score_of(probability, impact)
-            loss = expected_annual_loss(
-                probability=score.probability, impact=score.impact, money=self.context.money
-            )
-            found = self.memo[key] = (score, sla_days_of(finding, self.context), loss)
-        return found
+        key = (probability.value, impact.value, finding.severity, finding.known_exploited)
+        figures = self.memo.get(key)
+        if figures is None:
+            figures = self.memo[key] = self._figures(probability, impact, finding)
+        return probability, impact, figures
+
+    def _figures(self, probability: Level, impact: Level, finding: Finding) -> ScoreFigures:
+        score = score_of(probability, impact)
+        loss = expected_annual_loss(
+            probability=score.probability, impact=score.impact, money=self.context.money
+        )
+        return ScoreFigures(
+            score=score.score, band=score.band, sla_days=sla_days_of(finding, self.context),
+            loss_low=loss.low if loss else None, loss_high=loss.high if loss else None,
+        )
 
 
 def _exact(number: float | None) -> float | str | None:

@@ -468,7 +468,8 @@ def _finding_row(
     check_nul: bool = True,
 ) -> dict[str, Any]:
     finding, context = item.finding, verdict.context
-    score, sla, loss = (scorer or Scorer(context=context))(finding)
+    probability, impact, figures = (scorer or Scorer(context=context)).levels(finding)
+    sla = figures.sla_days
     where = finding.location
     row: dict[str, Any] = {
         "project_id": project_id,
@@ -493,12 +494,12 @@ def _finding_row(
         "confidence": finding.confidence,
         "action": item.action._value_,
         "status": _OPEN,
-        "probability": score.probability,
-        "impact": score.impact,
-        "score": score.score,
-        "band": score.band,
-        "probability_reason": score.probability_reason,
-        "impact_reason": score.impact_reason,
+        "probability": probability.value,
+        "impact": impact.value,
+        "score": figures.score,
+        "band": figures.band,
+        "probability_reason": probability.reason,
+        "impact_reason": impact.reason,
         "owner": item.owner or context.default_owner,
         "sla_days": sla,
         "due_date": due_date_for(finding, opened_at=run_time, sla_days=sla),
@@ -509,8 +510,8 @@ def _finding_row(
         "reopened_count": 0,
         "branch": verdict.branch,
         "last_run_id": verdict.run_id,
-        "annual_loss_low": loss.low if loss else None,
-        "annual_loss_high": loss.high if loss else None,
+        "annual_loss_low": figures.loss_low,
+        "annual_loss_high": figures.loss_high,
         "message": finding.message or None,
         "snippet": finding.snippet,
         "end_line": where.end_line,

@@ -9,6 +9,7 @@ import pytest
 
 from gate.models import Criticality, DataClassification, MoneyModel, RiskContext, Severity
 from register.scoring import (
+    ScoreFigures,
     Scorer,
     band_for,
     due_date_for,
@@ -137,7 +138,14 @@ def test_the_memoising_scorer_scores_every_finding_as_score_finding_does() -> No
                    if n % 3 else code("rule", f"m{n}.py", "x", confidence=rng.choice(
                        [None, "high", "Medium", "odd"]), **extra))
         score = score_finding(finding, context)
-        expected = (score, sla_days_of(finding, context), expected_annual_loss(
-            probability=score.probability, impact=score.impact, money=money))
-        assert scorer(finding) == expected, finding
-    assert len(scorer.memo) < 3000 / 2  # the point: far fewer distinct scores than findings
+        loss = expected_annual_loss(
+            probability=score.probability, impact=score.impact, money=money)
+        probability, impact, figures = scorer.levels(finding)
+        assert (probability.value, probability.reason) == (
+            score.probability, score.probability_reason), finding
+        assert (impact.value, impact.reason) == (score.impact, score.impact_reason), finding
+        assert figures == ScoreFigures(
+            score=score.score, band=score.band, sla_days=sla_days_of(finding, context),
+            loss_low=loss.low if loss else None, loss_high=loss.high if loss else None,
+        ), finding
+    assert len(scorer.memo) < 3000 / 20  # the point: far fewer distinct figures than findings
