@@ -3,6 +3,9 @@
 Each file is recorded as a stream (header first, then one finding at a time). When the
 database is down, out of date or fails mid-way, every file not yet recorded is spooled
 (`GATE_SPOOL_DIR`) for `gate register replay`, and the error says how many and where.
+A lone file is read fast (`read_verdict_file(fast=True)`): its findings are first read while
+they are recorded, and whatever refuses it is decided again on the file read exactly. Several
+files are each read whole first, so that a bad one is refused before any is recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from gate.spool import spool_verdict
 from register.db import open_register, safe_url
 from register.errors import DatabaseUnavailableError, RegisterError, RegisterInputError
 from register.recording import RecordResult, record_verdict_in
-from register.verdict_stream import VerdictFile, read_verdict_file
+from register.verdict_stream import VerdictFile, exactly_on_refusal, read_verdict_file
 
 
 def record_files(
@@ -27,7 +30,8 @@ def record_files(
 ) -> None:
     """Record each file in order, echoing each summary; on an outage spool the rest and raise
     `DatabaseUnavailableError` (exit 2) naming the spool."""
-    verdicts = [read_verdict_file(path) for path in files]
+    fast = len(files) == 1
+    verdicts = [read_verdict_file(path, fast=fast) for path in files]
     done = 0
     try:
         engine = open_register(url)
@@ -40,6 +44,9 @@ def record_files(
     except RegisterInputError:
         raise
     except (RegisterError, SQLAlchemyError) as exc:
+        for verdict in verdicts[done:]:
+            if not verdict.exact:  # a bad file is refused as if read whole first
+                read_verdict_file(verdict.path)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         spooled = [_spool(path, spool_dir=spool_dir, url=url, reason=reason)
                    for path in files[done:]]
@@ -53,10 +60,13 @@ def record_files(
 def _record_one(
     engine: Engine, verdict: VerdictFile, *, project: str | None, actor: str
 ) -> RecordResult:
-    return record_verdict_in(
-        engine, verdict.header, findings=verdict.findings, project=project, actor=actor,
-        may_hold_nul=verdict.may_hold_nul,
-    )
+    def record(read: VerdictFile) -> RecordResult:
+        return record_verdict_in(
+            engine, read.header, findings=read.findings, project=project, actor=actor,
+            may_hold_nul=read.may_hold_nul,
+        )
+
+    return exactly_on_refusal(verdict, record)
 
 
 def _spool(path: Path, *, spool_dir: Path, url: str, reason: str) -> Path:

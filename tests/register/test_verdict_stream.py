@@ -199,3 +199,84 @@ def test_brackets_inside_strings_are_not_nesting(tmp_path: Path) -> None:
     path = write(tmp_path / "v.json", bracketed.model_dump_json())
     assert read_verdict_file(path).header.reasons == bracketed.reasons
     assert list(read_verdict_file(path).findings()) == list(original.findings)
+
+
+def record_file_cli(path: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    """`gate register record FILE` in a process of its own (the fast read's path)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gate", "register", "record", str(path), "--database",
+         database_url], capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+@pytest.mark.parametrize("chunk", [97, 1 << 20])
+def test_the_fast_split_reads_what_the_exact_reader_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(verdict_stream, "CHUNK_CHARS", chunk)  # marks cut by chunk edges
+    monkeypatch.setattr(verdict_stream, "BATCH", 7)
+    monkeypatch.setattr(verdict_stream, "_HELD_CHARS", 3 * chunk)
+    original = many_findings(40)
+    path = write(tmp_path / "v.json", original.model_dump_json())
+
+    fast, exact = read_verdict_file(path, fast=True), read_verdict_file(path)
+
+    assert not fast.exact and exact.exact
+    assert (fast.header, fast.finding_count, fast.batches) == (
+        exact.header, exact.finding_count, exact.batches)
+    assert list(fast.findings()) == list(original.findings)
+
+
+def test_a_batch_the_fast_split_cannot_vouch_for_is_split_missed(tmp_path: Path) -> None:
+    """`Infinity` (here in a title) is read by pydantic's parser, not by the exact reader."""
+    loop = code("rule.inf", "src/loop.py", "while True: pass", title="Infinity loop")
+    path = write(tmp_path / "v.json", verdict([loop], run_id="inf").model_dump_json())
+    fast = read_verdict_file(path, fast=True)
+    with pytest.raises(verdict_stream.SplitMissed):
+        list(fast.findings())
+    assert [item.finding.title for item in read_verdict_file(path).findings()] == [
+        "Infinity loop"]
+
+
+def compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def test_hostile_marks_are_recorded_exactly_or_refused_as_the_exact_reader_refuses(
+    tmp_path: Path, engine: Engine, database_url: str
+) -> None:
+    """Marks inside strings, a second `findings` key after a context (valid JSON: the last
+    key wins) and a mark nested in a finding: the CLI records what the exact reader reads,
+    or refuses the file with the exact reader's words."""
+    hostile = [code("rule.h", f"src/h{n}.py", f'x = \',{{"finding":{n}}}\'',
+                    title=f'],{{"finding":{{"x":{n}}}}},[') for n in range(5)]
+    real = verdict(hostile, run_id="hostile").model_dump(mode="json")
+    decoy = verdict(example_findings(), run_id="decoy").model_dump(mode="json")
+    critical = {"business_criticality": "critical", "data_classification": "restricted"}
+    fields = [f'"{key}":{compact(value)}' for key, value in real.items()
+              if key not in ("findings", "context")]
+    fields[2:2] = [f'"findings":{compact(decoy["findings"])}', f'"context":{compact(critical)}',
+                   f'"findings":{compact(real["findings"])}']
+    path = write(tmp_path / "hostile.json", "{" + ",".join(fields) + "}")
+    fast, exact = read_verdict_file(path, fast=True), read_verdict_file(path)
+    assert fast.header != exact.header  # the fast split stepped over the context
+    with pytest.raises(verdict_stream.SplitMissed):
+        list(fast.findings())
+    assert exact.header.context.business_criticality == "critical"
+
+    result = record_file_cli(path, database_url)
+    assert result.returncode == 0, result.stderr
+    replay = exact.header.model_copy(update={"run_id": "hostile-exact"})
+    record_verdict_in(engine, replay, findings=exact.findings, project="exactly")
+    recorded = project_rows(engine, "shop")
+    assert recorded == project_rows(engine, "exactly")
+    assert len(recorded[0]) == len(hostile)
+
+    nested = compact({**real, "run_id": "nested"}).replace(
+        '"policy_rule":null', '"policy_rule":[0,{"finding":1}]', 1)
+    bad = write(tmp_path / "nested.json", nested)
+    with pytest.raises(RegisterInputError) as caught:
+        list(read_verdict_file(bad).findings())
+    result = record_file_cli(bad, database_url)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip() == f"gate: error: {caught.value}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -14,7 +14,12 @@ from register.config import Settings
 from register.errors import RegisterInputError
 from register.models import ScanRunPublic, utc_now
 from register.recording import RecordResult, record_findings
-from register.verdict_stream import VerdictFileError, read_verdict_file
+from register.verdict_stream import (
+    VerdictFile,
+    VerdictFileError,
+    exactly_on_refusal,
+    read_verdict_file,
+)
 from register.web.deps import ApiViewer, SessionDep, SettingsDep, Uploader
 from register.web.principal import Principal
 from register.web.run_times import check_run_times
@@ -70,18 +75,23 @@ def record_uploaded_file(
     project's settings are the register's, whatever the verdict's context says.
     """
     received_at = utc_now()
+
+    def record(verdict: VerdictFile) -> RecordResult:
+        with session.begin_nested():  # a refused fast read leaves nothing behind
+            name = project or verdict.header.project
+            if name:
+                who.check_project(name)
+            check_run_times(verdict.header, now=received_at, settings=settings)
+            if verdict.may_hold_nul:
+                refuse_unstorable_file(verdict)
+            return record_findings(
+                session, verdict.header, verdict.findings(), project=project, actor=who.actor,
+                may_hold_nul=False, received_at=received_at, adopt_context=False,
+            )
+
     try:
-        verdict = read_verdict_file(path)
-        name = project or verdict.header.project
-        if name:
-            who.check_project(name)
-        check_run_times(verdict.header, now=received_at, settings=settings)
-        if verdict.may_hold_nul:
-            refuse_unstorable_file(verdict)
-        return record_findings(
-            session, verdict.header, verdict.findings(), project=project, actor=who.actor,
-            may_hold_nul=False, received_at=received_at, adopt_context=False,
-        )
+        verdict = read_verdict_file(path, fast=True)
+        return exactly_on_refusal(verdict, record, refusals=(RegisterInputError, HTTPException))
     except VerdictFileError as exc:
         raise RegisterInputError(exc.request_message()) from exc
 

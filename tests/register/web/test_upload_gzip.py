@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import json
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from tests.register.factories import code, example_findings, verdict
 from tests.register.web.conftest import SMALL_LIMIT
@@ -61,3 +64,32 @@ def test_bad_encodings_are_refused_with_one_line(
     assert corrupt.status_code == 400 and "gzip" in corrupt.json()["detail"]
     assert truncated.status_code == 400 and "truncated" in truncated.json()["detail"]
     assert runs == []
+
+
+def test_a_verdict_the_fast_split_misreads_is_recorded_as_read_exactly(
+    client: TestClient, tokens: dict[str, str], engine: Engine
+) -> None:
+    """A second `findings` key after the branch (valid JSON: the last key wins): the fast read
+    steps over the branch and its batch fails, so the run is recorded from the exact read."""
+    run = verdict(example_findings(), run_id="twice", branch=None).model_dump(mode="json")
+    decoy = verdict([code("rule.d", "src/d.py", "d()")], run_id="decoy").model_dump(mode="json")
+    fields = [f'"{key}":{compact(value)}' for key, value in run.items()
+              if key not in ("findings", "branch")]
+    fields[2:2] = [f'"findings":{compact(decoy["findings"])}', '"branch":"release"',
+                   f'"findings":{compact(run["findings"])}']
+    body = gzip.compress(("{" + ",".join(fields) + "}").encode())
+
+    response = client.post("/api/v1/runs", content=body, headers=headers(tokens["uploader"]))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["opened"] == len(run["findings"])
+    with engine.connect() as connection:
+        entries = connection.execute(sa.text("SELECT branch, count(*) FROM risk_entry"
+                                             " GROUP BY branch")).all()
+        runs = connection.execute(sa.text("SELECT run_id, branch FROM scan_run")).all()
+    assert [tuple(row) for row in entries] == [("release", len(run["findings"]))]
+    assert [tuple(row) for row in runs] == [("twice", "release")]
+
+
+def compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
