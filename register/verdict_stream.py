@@ -37,8 +37,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 BATCH = 256  # findings validated together from their JSON text
 _BATCH_OF_FINDINGS = TypeAdapter(list[EvaluatedFinding])
-# Where a finding starts in compact JSON (the gate writes its verdicts so): the fast split's mark.
-_ITEM_START = ',{"finding":'
+# The fast split's mark: a finding starts where `,` `{` `"finding":` follow one another, with
+# only JSON white space between them (the gate writes them so, compact or indented).
+_ITEM_KEY = '"finding":'
 # Text the fast split holds after the last mark it found before it steps on exactly.
 _HELD_CHARS = 4 * CHUNK_CHARS
 # What pydantic's JSON parser reads but the exact reader refuses ("NaN is not a JSON number").
@@ -352,9 +353,9 @@ def _skip_array(reader: _Reader, *, fast: bool) -> tuple[int, Batches]:
 
 
 def _marked_items(reader: _Reader, batches: list[tuple[int, int]]) -> tuple[int, int]:
-    """Step over the items of an array that each follow a mark (`_ITEM_START`), searching the
-    text for the marks instead of decoding it; the items stepped over and the current batch's
-    start, with the reader at the start of the item after the last mark found.
+    """Step over the items of an array that each follow a mark (`_ITEM_KEY` after `{` after
+    `,`), searching the text for the marks instead of decoding it; the items stepped over and
+    the current batch's start, with the reader at the start of the item after the last mark.
 
     Found at C speed, a mark is trusted unread: one inside a string cannot be (its quotes
     would be escaped), one deeper in an item or after the array puts a batch's edge inside a
@@ -363,19 +364,37 @@ def _marked_items(reader: _Reader, batches: list[tuple[int, int]]) -> tuple[int,
     """
     count, start, look = 0, reader.tell(), reader.pos
     while True:
-        found = reader.buffer.find(_ITEM_START, look)
-        if found >= 0:
-            count += 1
-            if count % BATCH == 0:
-                batches.append((start, reader.offset + found))
-                start = reader.offset + found + 1
-            reader.pos = look = found + 1
+        buffer = reader.buffer
+        found = buffer.find(_ITEM_KEY, look)
+        if found < 0:
+            look = max(reader.pos, len(buffer) - len(_ITEM_KEY) + 1)
+            dropped = reader.pos
+            if len(buffer) - reader.pos > _HELD_CHARS or not reader._fill():
+                return count, start
+            look -= dropped
             continue
-        look = max(reader.pos, len(reader.buffer) - len(_ITEM_START) + 1)
-        dropped = reader.pos
-        if len(reader.buffer) - reader.pos > _HELD_CHARS or not reader._fill():
-            return count, start
-        look -= dropped
+        look = found + len(_ITEM_KEY)
+        # Past the current item's start only: a mark ends the item that begins there.
+        brace = _before_space(buffer, found, floor=reader.pos)
+        if brace <= reader.pos or buffer[brace] != "{":
+            continue
+        comma = _before_space(buffer, brace, floor=reader.pos)
+        if comma <= reader.pos or buffer[comma] != ",":
+            continue
+        count += 1
+        if count % BATCH == 0:
+            batches.append((start, reader.offset + _before_space(buffer, comma, floor=0) + 1))
+            start = reader.offset + comma + 1
+        reader.pos = brace
+
+
+def _before_space(text: str, index: int, *, floor: int) -> int:
+    """The index of the last character before `index` that is no JSON white space (at least
+    `floor` - 1)."""
+    index -= 1
+    while index >= floor and text[index] in _WHITESPACE:
+        index -= 1
+    return index
 
 
 def _beyond_pydantic(text: str) -> bool:

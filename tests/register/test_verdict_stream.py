@@ -209,15 +209,16 @@ def record_file_cli(path: Path, database_url: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.parametrize("indent", [None, 2])  # uploads are compact, `gate scan` indents
 @pytest.mark.parametrize("chunk", [97, 1 << 20])
 def test_the_fast_split_reads_what_the_exact_reader_reads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, indent: int | None
 ) -> None:
     monkeypatch.setattr(verdict_stream, "CHUNK_CHARS", chunk)  # marks cut by chunk edges
     monkeypatch.setattr(verdict_stream, "BATCH", 7)
     monkeypatch.setattr(verdict_stream, "_HELD_CHARS", 3 * chunk)
     original = many_findings(40)
-    path = write(tmp_path / "v.json", original.model_dump_json())
+    path = write(tmp_path / "v.json", original.model_dump_json(indent=indent))
 
     fast, exact = read_verdict_file(path, fast=True), read_verdict_file(path)
 
