@@ -71,6 +71,8 @@ DEPLOY_KEY = """
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
 -----END OPENSSH PRIVATE KEY-----
 """
+# ruleid: python-private-key-in-source
+EC_KEY = b"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yBY\n-----END EC PRIVATE KEY-----\n"
 # ok: python-private-key-in-source
 PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
 MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf
@@ -121,6 +123,8 @@ def tokens() -> None:
     placeholder = "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
     # ok: python-platform-token
     prefix = "ghp_"
+    # ok: python-platform-token
+    # an example in a comment: ghp_R8s2Kd93LmQp0ZxYv7TnW4bA1cE6fH5gJ2kL
     # ok: python-platform-token
     azure_env = os.environ["AZURE_STORAGE_CONNECTION_STRING"]
     # ruleid: python-hardcoded-jwt
