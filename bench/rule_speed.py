@@ -8,7 +8,12 @@ time and for CPU time (semgrep and its children, user + system). The load averag
 before and after: wall times taken while other work loads the machine are labelled "under
 load"; CPU time is the steadier figure then.
 
+`--source DIR` (repeatable) builds the tree from other code instead, e.g. an installed
+library set (`.venv/lib/python3.11/site-packages`): this repository is a web service, denser in
+request handlers and SQL than most code, so both kinds of tree are worth a figure.
+
     .venv/bin/python bench/rule_speed.py [--before REF] [--files N] [--repeat R] [--jobs J]
+                                         [--source DIR ...]
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from gate.config import bundled_semgrep_rules
@@ -51,10 +57,13 @@ def old_pack(ref: str, into: Path) -> Path:
     return into
 
 
-def build_tree(into: Path, count: int) -> Path:
-    """`count` files copied round-robin from SOURCES, 100 to a folder."""
-    files = sorted(p for source in SOURCES for p in (ROOT / source).rglob("*")
+def build_tree(into: Path, count: int, sources: Sequence[Path] = ()) -> Path:
+    """`count` files copied round-robin from `sources` (default: SOURCES), 100 to a folder."""
+    roots = sources or [ROOT / source for source in SOURCES]
+    files = sorted(p for root in roots for p in root.rglob("*")
                    if p.is_file() and p.suffix in (".py", ".html"))
+    if not files:
+        sys.exit(f"rule_speed: no .py or .html files under {', '.join(map(str, roots))}")
     for index, source in zip(range(count), itertools.cycle(files), strict=False):
         target = into / f"part{index // 100:03d}" / f"f{index:05d}_{source.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +100,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
+    parser.add_argument("--source", type=Path, action="append", default=[],
+                        help="build the tree from this folder's files (repeatable)")
     args = parser.parse_args()
     if args.files < 1 or args.repeat < 1 or args.jobs < 1:
         sys.exit("rule_speed: --files, --repeat and --jobs must be at least 1")
@@ -99,8 +110,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="riskgate-rule-speed-") as tmp_name:
         tmp = Path(tmp_name)
         packs = {"before": old_pack(args.before, tmp / "before"), "now": bundled_semgrep_rules()}
-        tree = build_tree(tmp / "tree", args.files)
-        print(f"tree: {args.files} files; before: {args.before}; jobs: {args.jobs}; "
+        tree = build_tree(tmp / "tree", args.files, args.source)
+        made_of = ", ".join(map(str, args.source)) or "this repository"
+        print(f"tree: {args.files} files from {made_of}; before: {args.before}; jobs: {args.jobs}; "
               f"load average {load_before:.2f} on {os.cpu_count()} CPUs")
         wall: dict[str, list[float]] = {name: [] for name in packs}
         cpu: dict[str, list[float]] = {name: [] for name in packs}
