@@ -52,6 +52,31 @@ def test_seen_again_updates_last_seen_only(engine: Engine) -> None:
     assert entry.last_run_id == "b" and entry.status == "open"
 
 
+def test_a_rerun_rewrites_what_changed_and_only_the_sighting_of_the_rest(engine: Engine) -> None:
+    """An unchanged entry gets its sighting alone (a narrow update); a new title, aliases or an
+    EPSS turned -0.0 are written as the full update writes them."""
+    kept, renamed = dependency("e", "CVE-5"), dependency("b", "CVE-2")
+    record_verdict_in(engine, verdict([
+        kept, renamed, dependency("a", "CVE-1", epss=0.0),
+        dependency("c", "CVE-3", aliases=("X-1",))], run_id="r1"))
+    before = entries(engine)
+    result = record_verdict_in(engine, verdict([
+        kept, renamed.model_copy(update={"title": "renamed"}),
+        dependency("a", "CVE-1", epss=-0.0), dependency("c", "CVE-3", aliases=("X-1", "X-2"))],
+        run_id="r2", at=T0 + DAY))
+
+    after = entries(engine)
+    assert (result.opened, result.seen) == (0, 4)
+    assert {e.last_run_id for e in after.values()} == {"r2"}
+    assert {e.last_seen for e in after.values()} == {T0 + DAY}
+    sighting = {"last_seen", "last_run_id"}
+    assert after["CVE-5"].model_dump(exclude=sighting) == before["CVE-5"].model_dump(
+        exclude=sighting)
+    assert after["CVE-2"].title == "renamed" and after["CVE-3"].aliases == ["X-1", "X-2"]
+    epss = after["CVE-1"].epss
+    assert epss == 0 and str(epss) == ("-0.0" if engine.dialect.name == "postgresql" else "0.0")
+
+
 def test_full_scan_without_an_entry_marks_it_fixed_at_run_time(engine: Engine) -> None:
     findings = example_findings()
     record_verdict_in(engine, verdict(findings, run_id="a"))
