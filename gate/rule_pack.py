@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from gate.config import bundled_semgrep_rules
+from gate.scanners.semgrep import PART_OF
 
 BEGIN, END = "<!-- rule-table:begin -->", "<!-- rule-table:end -->"
 FRAMEWORKS = {
@@ -63,10 +64,14 @@ class RuleRow:
 
 
 def load_rules(rules_dir: Path | None = None) -> list[dict[str, Any]]:
-    """Every rule of the pack, file by file in name order."""
+    """Every rule of the pack that findings are reported under, file by file in name order.
+
+    A semgrep rule that is a part of another (`riskgate-part-of`) is listed as that rule.
+    """
     rules: list[dict[str, Any]] = []
     for file in sorted((rules_dir or bundled_semgrep_rules()).glob("*.yml")):
-        rules.extend(yaml.safe_load(file.read_text(encoding="utf-8"))["rules"])
+        rules.extend(rule for rule in yaml.safe_load(file.read_text(encoding="utf-8"))["rules"]
+                     if PART_OF not in rule.get("metadata", {}))
     return rules
 
 

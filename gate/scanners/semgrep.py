@@ -44,6 +44,8 @@ INSTALL_HINT = "install it as an isolated tool: `pipx install semgrep` or `uv to
 PER_FILE_TIMEOUT = 30
 TITLE_LIMIT = 120
 SNIPPET_LIMIT = 1000
+# Rule metadata naming the rule a semgrep rule is a part of (see `_part_of`).
+PART_OF = "riskgate-part-of"
 MAX_SOURCE_BYTES = 5_000_000
 _OK_EXIT_CODES = (0, 1)
 _SEVERITY_OF_LEVEL = {
@@ -264,10 +266,10 @@ def parse_report(
     if not isinstance(results, list):
         raise ReportFormatError(f"{source}: not a semgrep report (no 'results' list)")
     sources = _Sources(root=root)
-    findings = [
+    findings = _merge_parts([
         _finding(item, sources=sources, rule_ids=rule_ids, where=f"{source}: result {index}")
         for index, item in enumerate(results)
-    ]
+    ], results)
     version = document.get("version")
     return SemgrepReport(
         findings=findings,
@@ -363,7 +365,7 @@ def _finding(
         raise ReportFormatError(f"{where}: needs a 'check_id' and a 'path'")
     extra = _mapping(item.get("extra"))
     metadata = _mapping(extra.get("metadata"))
-    rule_id = normalise_rule_id(check_id, rule_ids)
+    rule_id = _part_of(metadata) or normalise_rule_id(check_id, rule_ids)
     path = relative_path(raw_path, sources.root)
     start, end = item.get("start"), item.get("end")
     code = sources.code(path, start, end) or _reported_lines(extra)
@@ -388,6 +390,46 @@ def _finding(
         help_url=_help_url(metadata),
         confidence=_text(metadata.get("confidence")),
     )
+
+
+def _part_of(metadata: Mapping[str, Any]) -> str | None:
+    """The rule a semgrep rule is a part of (`metadata.riskgate-part-of`), if it names one.
+
+    A rule split for speed into semgrep rules of their own (each with its own file filter)
+    reports every finding under the one id its users know, ignore and fingerprint.
+    """
+    whole = metadata.get(PART_OF)
+    return whole.strip() if isinstance(whole, str) and whole.strip() else None
+
+
+def _merge_parts(findings: list[Finding], results: list[Any]) -> list[Finding]:
+    """`findings` with one finding where parts of one rule reported the same span.
+
+    Only results of parts are merged (two results of one ordinary rule stay two findings), and
+    the most severe of them is kept, so a part from another config cannot soften a finding.
+    """
+    places = [_place(finding, item) for finding, item in zip(findings, results, strict=True)]
+    parts = {place for place, item in zip(places, results, strict=True)
+             if _part_of(_mapping(_mapping(item.get("extra")).get("metadata")))}
+    worst: dict[tuple[object, ...], Finding] = {}
+    for place, finding in zip(places, findings, strict=True):
+        if place in parts and (place not in worst
+                               or finding.severity.rank > worst[place].severity.rank):
+            worst[place] = finding
+    kept: list[Finding] = []
+    for place, finding in zip(places, findings, strict=True):
+        if place not in parts:
+            kept.append(finding)
+        elif place in worst:
+            kept.append(worst.pop(place))
+    return kept
+
+
+def _place(finding: Finding, item: Mapping[str, Any]) -> tuple[object, ...]:
+    """Rule, file and exact span (lines and columns) of one result."""
+    start, end = _mapping(item.get("start")), _mapping(item.get("end"))
+    return (finding.rule_id, finding.location.path, start.get("line"), start.get("col"),
+            end.get("line"), end.get("col"))
 
 
 def _load_json(raw: bytes, source: str) -> dict[str, Any]:

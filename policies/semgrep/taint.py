@@ -76,38 +76,38 @@ ALLOWED_HOSTS = {"api.example.org"}
 
 def sql_helpers(conn: sqlite3.Connection, user_id: str, name: str) -> None:
     cur = conn.cursor()
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     cur.execute(f"SELECT * FROM users WHERE id = {user_id}")
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     cur.execute("SELECT * FROM users WHERE name = '%s'" % name)
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     cur.execute("SELECT * FROM users WHERE name = '" + name + "'")
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     conn.execute("DELETE FROM users WHERE id = {}".format(user_id))
     query = "UPDATE users SET name = '%s'" % name
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     cur.execute(query)
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     cur.execute("SELECT * FROM users WHERE id = ?", (user_id,))
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     cur.execute("SELECT count(*) FROM users")
     fixed = "SELECT * FROM users WHERE name = ?"
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     cur.execute(fixed, (name,))
     schema = f"bench_{user_id}"
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     cur.execute(sqlalchemy.schema.CreateSchema(schema))
     report = f"""
         SELECT name
         FROM users WHERE id = {user_id}
     """
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     cur.execute(report)
     clause = " WHERE name = '" + name + "'"
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     cur.execute(fixed.replace("?", "") + clause)
     columns = ", ".join(["?"] * len(name))
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     cur.execute("SELECT * FROM users WHERE id IN (%s)" % columns, list(name))
 
 
@@ -120,7 +120,7 @@ def flask_users():
     # ruleid: python-sql-injection
     connection.cursor().execute(sql, [])
     page = int(request.args.get("page", "1"))
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     connection.cursor().execute("SELECT * FROM users LIMIT 10 OFFSET %s" % page, [])
     return "ok"
 
@@ -128,34 +128,34 @@ def flask_users():
 def django_search(request):
     term = request.GET["q"]
     with connection.cursor() as cursor:
-        # ruleid: python-sql-injection
+        # ruleid: python-sql-injection, python-sql-injection-formatted
         cursor.execute("SELECT * FROM shop_item WHERE name LIKE '%" + term + "%'")
-        # ok: python-sql-injection
+        # ok: python-sql-injection, python-sql-injection-formatted
         cursor.execute("SELECT * FROM shop_item WHERE name LIKE %s", ["%" + term + "%"])
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection-formatted
     Item.objects.raw("SELECT * FROM shop_item WHERE owner = '%s'" % request.user.username)
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     Item.objects.raw("SELECT * FROM shop_item WHERE name = %s", [term])
     # ruleid: python-sql-injection
     Item.objects.extra(where=["name = '%s'" % term])
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection, python-sql-injection-formatted
     Item.objects.annotate(rank=RawSQL("SELECT rank FROM r WHERE q = '" + term + "'", []))
     return HttpResponse("ok")
 
 
 def django_detail(request, slug):
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection, python-sql-injection-formatted
     Item.objects.raw(f"SELECT * FROM shop_item WHERE slug = '{slug}'")
     return HttpResponse("ok")
 
 
 @api.get("/items")
 def fastapi_items(q: str, limit: int, db=Depends(get_db)):
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection, python-sql-injection-formatted
     db.execute(text("SELECT * FROM items WHERE name = '" + q + "'"))
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     db.execute(text("SELECT * FROM items WHERE name = :q"), {"q": q})
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     db.execute(text("SELECT * FROM items LIMIT %d" % limit))
     return []
 
@@ -164,12 +164,12 @@ def fastapi_items(q: str, limit: int, db=Depends(get_db)):
 async def aiohttp_order(request):
     order_id = request.match_info["order_id"]
     async with request.app["pool"].acquire() as conn:
-        # ruleid: python-sql-injection
+        # ruleid: python-sql-injection, python-sql-injection-formatted
         await conn.execute("SELECT * FROM orders WHERE id = " + order_id)
-        # ok: python-sql-injection
+        # ok: python-sql-injection, python-sql-injection-formatted
         await conn.execute("SELECT * FROM orders WHERE id = $1", order_id)
     data = await request.post()
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection, python-sql-injection-formatted
     await conn.execute(sqlalchemy.text("DELETE FROM orders WHERE note = '%s'" % data["note"]))
     return web.Response(text="ok")
 
@@ -613,7 +613,7 @@ def django_import(request):
 
 @api.get("/typed/{item_id}")
 def fastapi_typed(item_id: uuid.UUID, count: int, flag: bool = False):
-    # ok: python-sql-injection
+    # ok: python-sql-injection, python-sql-injection-formatted
     connection.cursor().execute("SELECT * FROM t WHERE id = '%s'" % item_id, [])
     # ok: python-path-traversal-open
     open(str(count))
@@ -635,7 +635,7 @@ def fastapi_report(name: Optional[str] = None, folder: Annotated[str, Query()] =
 
 @api.post("/items")
 def fastapi_create(item: NewItem, viewer: CurrentViewer, tags: list[str]):
-    # ruleid: python-sql-injection
+    # ruleid: python-sql-injection, python-sql-injection-formatted
     connection.cursor().execute(f"INSERT INTO items (name) VALUES ('{item.name}')")
     # ruleid: python-path-traversal-open
     open(item.model_dump()["folder"])
@@ -833,7 +833,7 @@ class StaticHandler(BaseHTTPRequestHandler):
         length = int(self.headers["Content-Length"])
         body = self.rfile.read(length)
         form = cgi.FieldStorage(fp=self.rfile, headers=self.headers, environ={"REQUEST_METHOD": "POST"})
-        # ruleid: python-sql-injection
+        # ruleid: python-sql-injection, python-sql-injection-formatted
         connection.cursor().execute("SELECT * FROM t WHERE name = '%s'" % form.getvalue("name"))
         # ruleid: python-path-traversal-open
         open(self.rfile.readline().strip())
@@ -915,7 +915,7 @@ class GrapheneQuery(graphene.ObjectType):
     user = graphene.Field(graphene.String, name=graphene.String(), limit=graphene.Int())
 
     def resolve_user(root, info, name, limit: int = 10):
-        # ruleid: python-sql-injection
+        # ruleid: python-sql-injection, python-sql-injection-formatted
         connection.cursor().execute(f"SELECT * FROM users WHERE name = '{name}' LIMIT {limit}")
         # ok: python-regex-injection
         re.compile(str(limit))

@@ -139,6 +139,37 @@ def test_registry_style_and_dotted_rule_ids() -> None:
     assert known.title == "Eval of a non-literal."
 
 
+def _results(*results: tuple[str, str, int, str]) -> bytes:
+    """A report of (check_id, severity, start column, part-of) results, all on line 3 of a.py."""
+    items = [{"check_id": check_id, "path": "a.py",
+              "start": {"line": 3, "col": col, "offset": 0},
+              "end": {"line": 3, "col": col + 5, "offset": 5},
+              "extra": {"message": "m", "severity": level,
+                        "metadata": {"riskgate-part-of": part} if part else {}}}
+             for check_id, level, col, part in results]
+    return json.dumps({"results": items, "errors": []}).encode()
+
+
+def test_parts_of_a_rule_report_one_finding_under_its_id(tmp_path: Path) -> None:
+    """A rule split into semgrep rules for speed: its users see one rule and one finding."""
+    (tmp_path / "a.py").write_text("import db\n\ndb.execute(query)\n")
+    raw = _results(("p.sql-injection", "WARNING", 1, ""),
+                   ("p.sql-injection-formatted", "ERROR", 1, "sql-injection"),
+                   ("p.sql-injection-formatted", "ERROR", 9, "sql-injection"))
+    findings = parse_semgrep(raw, root=tmp_path)
+    assert [(f.rule_id, f.severity) for f in findings] == [
+        ("sql-injection", Severity.HIGH),  # the two results at column 1, the worse kept
+        ("sql-injection", Severity.HIGH),  # the part's own result at column 9
+    ]
+
+
+def test_results_of_ordinary_rules_are_never_merged(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("import db\n\ndb.execute(query)\n")
+    raw = _results(("p.rule-a", "ERROR", 1, ""), ("p.rule-a", "WARNING", 1, ""),
+                   ("p.rule-b", "ERROR", 1, ""))
+    assert [f.rule_id for f in parse_semgrep(raw, root=tmp_path)] == ["rule-a", "rule-a", "rule-b"]
+
+
 @pytest.mark.parametrize(
     ("check_id", "known", "expected"),
     [
@@ -270,6 +301,22 @@ def test_real_scan_with_an_extra_config_keeps_dotted_ids(semgrep_env: str, tmp_p
     found = _scan(tmp_path, semgrep_configs=(str(SEMGREP / "configs" / "dotted.yml"),))
     assert found == [("python-eval-injection", "a.py", 1),
                      ("python.lang.security.eval-used", "a.py", 1)]
+
+
+@pytest.mark.semgrep
+def test_real_scan_reports_request_data_formatted_into_sql_once(
+    semgrep_env: str, tmp_path: Path
+) -> None:
+    """Both parts of python-sql-injection see a query formatted from request data: one finding."""
+    (tmp_path / "app.py").write_text(
+        "import sqlite3\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
+        "@app.route('/user')\ndef user():\n    name = request.args['name']\n"
+        "    db = sqlite3.connect('app.db')\n"
+        "    return db.execute(\"SELECT * FROM users WHERE name = '%s'\" % name).fetchall()\n\n\n"
+        "def count(table):\n"
+        "    return sqlite3.connect('app.db').execute(f'SELECT count(*) FROM {table}')\n")
+    sql = [found for found in _scan(tmp_path) if "sql" in found[0]]
+    assert sql == [("python-sql-injection", "app.py", 11), ("python-sql-injection", "app.py", 15)]
 
 
 @pytest.mark.semgrep
