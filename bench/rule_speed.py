@@ -2,11 +2,12 @@
 
 Builds a tree of N files (default 3,000) by copying real Python and template files (this
 repository's own code, the example app and the labelled corpus) under numbered folders, then
-runs semgrep as the gate does (same flags, same jobs) with each pack, interleaved round by
-round, and prints every run, the medians and the ratios now / before (goal: <= 1.5), for wall
-time and for CPU time (semgrep and its children, user + system). The load average is printed
-before and after: wall times taken while other work loads the machine are labelled "under
-load"; CPU time is the steadier figure then.
+runs semgrep as the gate does (same flags, same jobs; semgrep's Python pre-validation of
+the rules skipped, as for the gate's own pack: `--prevalidate` keeps it) with each pack,
+interleaved round by round, and prints every run, the medians and the ratios now / before
+(goal: <= 1.5), for wall time and for CPU time (semgrep and its children, user + system).
+The load average is printed before and after: wall times taken while other work loads the
+machine are labelled "under load"; CPU time is the steadier figure then.
 
 `--source DIR` (repeatable) builds the tree from other code instead, e.g. an installed
 library set (`.venv/lib/python3.11/site-packages`): this repository is a web service, denser in
@@ -33,7 +34,12 @@ from pathlib import Path
 
 from gate.config import bundled_semgrep_rules
 from gate.scanners.process import find_executable
-from gate.scanners.semgrep import INSTALL_HINT, PER_FILE_TIMEOUT, semgrep_env
+from gate.scanners.semgrep import (
+    INSTALL_HINT,
+    PER_FILE_TIMEOUT,
+    SKIP_RULE_PREVALIDATION,
+    semgrep_env,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # main before the detection-depth rules of issue 8 (web settings, secrets formats, JWT...).
@@ -72,12 +78,13 @@ def build_tree(into: Path, count: int, sources: Sequence[Path] = ()) -> Path:
 
 
 def scan_seconds(
-    semgrep: str, rules: Path, tree: Path, *, jobs: int, tmp: Path
+    semgrep: str, rules: Path, tree: Path, *, jobs: int, tmp: Path, prevalidate: bool = False
 ) -> tuple[float, float]:
     """Wall and CPU time of one semgrep scan of `tree` with `rules`, run as the gate runs it."""
     argv = [semgrep, "scan", "--json", "--metrics=off", "--disable-version-check",
             "--jobs", str(jobs), "--timeout", str(PER_FILE_TIMEOUT), "--config", str(rules),
-            "--x-ignore-semgrepignore-files", "-o", str(tmp / "out.json"), "."]
+            *([] if prevalidate else SKIP_RULE_PREVALIDATION), "--x-ignore-semgrepignore-files",
+            "-o", str(tmp / "out.json"), "."]
     cpu_before, began = _children_cpu(), time.perf_counter()
     done = subprocess.run(argv, cwd=tree, capture_output=True, check=False,
                           env={**os.environ, **semgrep_env(tmp)})
@@ -100,6 +107,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
+    parser.add_argument("--prevalidate", action="store_true",
+                        help="let semgrep pre-validate the rules in Python, as the gate did "
+                             "before it skipped that for its own pack")
     parser.add_argument("--source", type=Path, action="append", default=[],
                         help="build the tree from this folder's files (repeatable)")
     args = parser.parse_args()
@@ -113,6 +123,7 @@ def main() -> None:
         tree = build_tree(tmp / "tree", args.files, args.source)
         made_of = ", ".join(map(str, args.source)) or "this repository"
         print(f"tree: {args.files} files from {made_of}; before: {args.before}; jobs: {args.jobs}; "
+              f"semgrep rule pre-validation {'on' if args.prevalidate else 'off'}; "
               f"load average {load_before:.2f} on {os.cpu_count()} CPUs")
         wall: dict[str, list[float]] = {name: [] for name in packs}
         cpu: dict[str, list[float]] = {name: [] for name in packs}
@@ -120,7 +131,7 @@ def main() -> None:
             order = list(packs) if round_index % 2 == 0 else list(reversed(packs))
             for name in order:
                 seconds, cpu_seconds = scan_seconds(semgrep, packs[name], tree, jobs=args.jobs,
-                                                    tmp=tmp)
+                                                    tmp=tmp, prevalidate=args.prevalidate)
                 wall[name].append(seconds)
                 cpu[name].append(cpu_seconds)
                 print(f"  round {round_index + 1} {name:<6} {seconds:7.2f} s wall "

@@ -406,3 +406,32 @@ def test_command_line_and_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     assert f"--config {bundled_semgrep_rules()} --config {extra} --config p/python" in args
     assert "SEMGREP_ENABLE_VERSION_CHECK=0" in lines
     assert any(line.startswith("SEMGREP_SETTINGS_FILE=") for line in lines)
+    assert "--x-rule-validation" not in lines  # a user's config gets semgrep's file:line errors
+
+
+def test_the_bundled_pack_alone_skips_semgreps_python_rule_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "log"
+    _fake(tmp_path, monkeypatch, f'printf "%s\\n" "$@" > "{log}"\n'
+                                 "echo '{\"results\": [], \"errors\": []}'")
+    (tmp_path / "project").mkdir()
+    SemgrepScanner().run(ScanTarget(root=tmp_path / "project"))
+    assert " --x-rule-validation none " in " ".join(log.read_text().splitlines())
+
+
+def test_a_semgrep_without_the_rule_check_option_scans_with_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another semgrep version may not know the option: the scan runs again without it."""
+    calls = tmp_path / "calls"
+    _fake(tmp_path, monkeypatch,
+          f'echo "$*" >> "{calls}"\n'
+          'case "$*" in *--x-rule-validation*)\n'
+          '  echo "Error: No such option: --x-rule-validation" >&2; exit 2;;\nesac\n'
+          f"cat '{SEMGREP / 'results.json'}'\nexit 1")
+    (tmp_path / "project").mkdir()
+    output = SemgrepScanner().run(ScanTarget(root=tmp_path / "project"))
+    runs = calls.read_text().splitlines()
+    assert len(runs) == 2 and "--x-rule-validation" not in runs[1]
+    assert len(output.findings) == 4
