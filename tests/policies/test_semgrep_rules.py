@@ -119,7 +119,7 @@ class Options:
 def taint_rules_run_on(source: str, semgrep_bin: str, tmp_path: Path) -> tuple[set[str], set[str]]:
     """(rules semgrep ran, rules that reported) for taint.yml on one module of `source`."""
     target = tmp_path / "tool"
-    target.mkdir()
+    target.mkdir(parents=True)
     (target / "module.py").write_text(source, encoding="utf-8")
     argv = [semgrep_bin, "scan", "--json", "--time", "--metrics=off", "--disable-version-check",
             "-j1", "--config", str(RULES_DIR / "taint.yml"), "-o", str(tmp_path / "out.json"),
@@ -145,6 +145,29 @@ def test_taint_rules_skip_a_module_without_web_code(semgrep_bin: str, tmp_path: 
     python-sql-injection that needs no request source runs."""
     ran, _ = taint_rules_run_on(PLAIN_MODULE, semgrep_bin, tmp_path)
     assert ran == {"python-sql-injection-formatted"}
+
+
+# An HTTP client's helper: its "request" is an outgoing request object, not a client's input.
+CLIENT_MODULE = '''"""Replay recorded requests."""
+import requests
+
+
+def replay(request):
+    return requests.get(request.args["url"], timeout=5)
+'''
+
+
+@pytest.mark.semgrep
+def test_a_request_object_is_input_only_in_a_module_of_a_web_framework(
+    semgrep_bin: str, tmp_path: Path
+) -> None:
+    """`request.args` is a client's input where a web framework is imported; elsewhere the word
+    request (HTTP clients, libraries) ran every taint rule, and reported their own requests."""
+    ran, reported = taint_rules_run_on(CLIENT_MODULE, semgrep_bin, tmp_path / "client")
+    assert reported == set() and "python-ssrf-requests" not in ran
+    flask_app = CLIENT_MODULE.replace("import requests", "import requests\nimport flask")
+    _, reported = taint_rules_run_on(flask_app, semgrep_bin, tmp_path / "app")
+    assert reported == {"python-ssrf-requests"}
 
 
 # Not Django: a function whose first parameter is named request, and a dict named response.
