@@ -19,6 +19,8 @@ event. The rest open as new entries.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,20 +89,37 @@ class DependencyMatcher:
     """New dependency rows held until the run's stream ends, then matched to vanished entries."""
 
     project_id: int
-    keys: frozenset[Key] = frozenset()
+    # (package, rule id, aliases) of the project's dependency entries, aliases as the driver
+    # returns them; their keys are worked out when a new dependency finding first asks
+    stored: list[tuple[str, str, Any]] = field(default_factory=list)
     held: dict[str, tuple[dict[str, Any], _Place]] = field(default_factory=dict)
     moved: list[Moved] = field(default_factory=list)
+    _keys: frozenset[Key] | None = None
 
     @classmethod
     def of_project(cls, connection: Connection, project_id: int) -> DependencyMatcher:
-        """A matcher knowing the (package, advisory) keys of the project's dependency entries
-        (read through the component index)."""
-        keys = frozenset(_place(row).key for row in connection.execute(_entries(project_id)))
-        return cls(project_id=project_id, keys=keys)
+        """A matcher knowing the project's dependency entries (read through the component
+        index; a re-run, which brings no new finding, never computes their keys)."""
+        query = _entries(project_id).with_only_columns(
+            ENTRY.c.package, ENTRY.c.rule_id, sa.type_coerce(ENTRY.c.aliases, sa.types.NullType)
+        )
+        return cls(project_id=project_id, stored=[tuple(row) for row in connection.execute(query)])
+
+    @property
+    def keys(self) -> frozenset[Key]:
+        """The (package, advisory) keys of the project's dependency entries."""
+        if self._keys is None:
+            names = functools.lru_cache(maxsize=None)(package_key)
+            self._keys = frozenset(
+                (names(package), canonical_advisory_id([rule_id, *_texts(aliases)]))
+                for package, rule_id, aliases in self.stored
+            )
+            self.stored = []
+        return self._keys
 
     def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
         """Keep a row of a new dependency finding whose package and advisory the project has."""
-        if not self.keys:  # a project without dependency entries: nothing to continue
+        if not self.stored and not self._keys:  # no dependency entries: nothing to continue
             return False
         place = place_of(finding)
         if place is None or place.key not in self.keys:
@@ -144,6 +163,12 @@ def _entries(project_id: int) -> sa.Select[Any]:
         ENTRY.c.project_id == project_id,
         ENTRY.c.package.is_not(None),
     )
+
+
+def _texts(aliases: Any) -> list[str]:
+    """A JSON list of texts as stored (SQLite: its text; PostgreSQL's driver decodes it)."""
+    decoded = json.loads(aliases) if isinstance(aliases, str) else aliases
+    return list(decoded or [])
 
 
 def _place(row: Any) -> _Place:
