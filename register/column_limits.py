@@ -8,7 +8,7 @@ its length and the limit (422 for an upload, exit 3 for `gate register record`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gate.models import Verdict
@@ -77,9 +77,17 @@ def refuse_overlong_run(verdict: Verdict, project: str) -> None:
         raise _too_long("context.default_owner", default_owner, OWNER_LIMIT)
 
 
-def refuse_overlong_entry(row: Mapping[str, Any], index: int) -> None:
-    """Refuse the `index`-th finding when a bounded column's value is too long."""
-    for column, field, limit in ENTRY_LIMITS:
-        value = row[column]
+def entry_limits(position: Mapping[str, int]) -> tuple[tuple[int, str, int], ...]:
+    """`ENTRY_LIMITS` with each column given by its `position` in a row of values."""
+    return tuple((position[column], field, limit) for column, field, limit in ENTRY_LIMITS)
+
+
+def refuse_overlong_entry(
+    row: Sequence[Any], index: int, limits: Sequence[tuple[int, str, int]]
+) -> None:
+    """Refuse the `index`-th finding when a bounded column's value is too long (`limits`:
+    see `entry_limits`)."""
+    for position, field, limit in limits:
+        value = row[position]
         if value is not None and len(value) > limit:
             raise _too_long(f"findings.{index}.{field}", value, limit)

@@ -92,7 +92,7 @@ class DependencyMatcher:
     # (package, rule id, aliases) of the project's dependency entries, aliases as the driver
     # returns them; their keys are worked out when a new dependency finding first asks
     stored: list[tuple[str, str, Any]] = field(default_factory=list)
-    held: dict[str, tuple[dict[str, Any], _Place]] = field(default_factory=dict)
+    held: dict[str, tuple[list[Any], _Place]] = field(default_factory=dict)
     moved: list[Moved] = field(default_factory=list)
     _keys: frozenset[Key] | None = None
 
@@ -117,7 +117,7 @@ class DependencyMatcher:
             self.stored = []
         return self._keys
 
-    def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
+    def hold(self, finding: Finding, row: list[Any]) -> bool:
         """Keep a row of a new dependency finding whose package and advisory the project has."""
         if not self.stored and not self._keys:  # no dependency entries: nothing to continue
             return False
@@ -129,7 +129,7 @@ class DependencyMatcher:
 
     def release(
         self, connection: Connection, *, seen: Container[str]
-    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+    ) -> Iterator[tuple[list[Any], str | None]]:
         """Each held row with the fingerprint of the entry it continues (None: a new one)."""
         if not self.held:
             return

@@ -47,7 +47,7 @@ class EditMatcher:
 
     project_id: int
     places: frozenset[tuple[str, str]] = frozenset()
-    held: dict[str, tuple[dict[str, Any], CodeIdentity]] = field(default_factory=dict)
+    held: dict[str, tuple[list[Any], CodeIdentity]] = field(default_factory=dict)
     rekeyed: list[Rekeyed] = field(default_factory=list)
 
     @classmethod
@@ -63,7 +63,7 @@ class EditMatcher:
         places = frozenset((str(r), str(p)) for r, p in connection.execute(query))
         return cls(project_id=project_id, places=places)
 
-    def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
+    def hold(self, finding: Finding, row: list[Any]) -> bool:
         """Keep a row of a new code finding where known code entries are; False otherwise."""
         if not self.places:  # a project without code entries: nothing to continue
             return False
@@ -75,7 +75,7 @@ class EditMatcher:
 
     def release(
         self, connection: Connection, *, seen: Container[str]
-    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+    ) -> Iterator[tuple[list[Any], str | None]]:
         """Each held row with the fingerprint of the entry it continues (None: a new one).
 
         A continued entry is given the new fingerprint here, before the run's upsert.
@@ -149,13 +149,13 @@ class Continuity:
         return cls(code=EditMatcher.of_project(connection, project_id),
                    dependencies=DependencyMatcher.of_project(connection, project_id))
 
-    def hold(self, finding: Finding, row: dict[str, Any]) -> bool:
+    def hold(self, finding: Finding, row: list[Any]) -> bool:
         """Hold a new finding's row when one of the matchers may continue an entry with it."""
         return self.code.hold(finding, row) or self.dependencies.hold(finding, row)
 
     def release(
         self, connection: Connection, *, seen: Container[str]
-    ) -> Iterator[tuple[dict[str, Any], str | None]]:
+    ) -> Iterator[tuple[list[Any], str | None]]:
         """Every held row, with the entry it continues (None: a new one)."""
         yield from self.code.release(connection, seen=seen)
         yield from self.dependencies.release(connection, seen=seen)

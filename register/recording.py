@@ -23,7 +23,6 @@ import functools
 import gc
 import itertools
 import json
-import operator
 import re
 import time
 from collections import Counter
@@ -48,7 +47,7 @@ from gate.models import (
     Verdict,
 )
 from register import trends
-from register.column_limits import refuse_overlong_entry, refuse_overlong_run
+from register.column_limits import entry_limits, refuse_overlong_entry, refuse_overlong_run
 from register.db import unavailable, writer_engine
 from register.errors import RegisterInputError
 from register.identity import Continuity
@@ -104,6 +103,27 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _TOO_LARGE_SQLSTATES = frozenset({"54000", "54001"})
 _LOAD = "risk_entry_load"
 _SEQ, _CHANGE = "load_seq", "load_change"  # staging-only columns
+# The staged entry columns, in the order of a row's values; a row then holds its staging
+# sequence and its change (a list: building and encoding 100k dicts cost a second).
+_COLUMNS = (
+    "project_id", "fingerprint", "kind", "scanner", "rule_id", "aliases", "title", "severity",
+    "cvss_score", "path", "start_line", "package", "version", "manifest", "fix_versions",
+    "known_exploited", "kev_due_date", "epss", "epss_percentile", "confidence", "action",
+    "status", "probability", "impact", "score", "band", "probability_reason", "impact_reason",
+    "owner", "sla_days", "due_date", "accepted_until", "first_seen", "last_seen", "fixed_at",
+    "reopened_count", "branch", "last_run_id", "annual_loss_low", "annual_loss_high", "message",
+    "snippet", "end_line", "cwe", "owasp", "help_url", "cvss_vector", "remediation_target",
+    "scope",
+)
+_AT = {name: index for index, name in enumerate(_COLUMNS)}
+_SEQ_AT, _CHANGE_AT = len(_COLUMNS), len(_COLUMNS) + 1
+_TEXT_AT = tuple(_AT[key] for key in _TEXT_KEYS)
+_LIMITS = entry_limits(_AT)
+_OWNER, _STATUS, _DUE = _AT["owner"], _AT["status"], _AT["due_date"]
+_ACCEPTED, _FIRST, _LAST = _AT["accepted_until"], _AT["first_seen"], _AT["last_seen"]
+_FIXED, _REOPENED = _AT["fixed_at"], _AT["reopened_count"]
+_BRANCH, _LAST_RUN = _AT["branch"], _AT["last_run_id"]
+Row = list[Any]  # a staged row: the values of `_COLUMNS`, then sequence and change
 _DATETIME_COLUMNS = frozenset({"first_seen", "last_seen", "fixed_at"})
 _SIGHTING = ("last_seen", "last_run_id")  # what a re-run of an unchanged finding changes
 Converter = Callable[[Any], Any]
@@ -339,9 +359,8 @@ def _insert_run(connection: Connection, verdict: Verdict, *, project_id: int, ac
 class _Tally:
     """What the stream held: counts for the run row, changes, and duplicates to drop."""
 
-    total: int = 0
-    by_action: Counter[str] = field(default_factory=Counter)
-    by_severity: Counter[str] = field(default_factory=Counter)
+    # (action, severity) -> findings of the stream (duplicates included)
+    kinds: Counter[tuple[Action, Severity]] = field(default_factory=Counter)
     changes: Counter[str] = field(default_factory=Counter)
     # fingerprint -> (severity rank, staging sequence) of the row kept for it
     best: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -352,11 +371,21 @@ class _Tally:
         """Distinct fingerprints seen."""
         return len(self.best)
 
+    @property
+    def total(self) -> int:
+        """Findings the stream held."""
+        return sum(self.kinds.values())
+
     def counts(self) -> dict[str, dict[str, int]]:
         """The run row's counts, every action and severity present."""
+        by_action: Counter[Action] = Counter()
+        by_severity: Counter[Severity] = Counter()
+        for (action, severity), count in self.kinds.items():
+            by_action[action] += count
+            by_severity[severity] += count
         return {
-            "action": {a.value: self.by_action.get(a.value, 0) for a in Action},
-            "severity": {s.value: self.by_severity.get(s.value, 0) for s in Severity},
+            "action": {a.value: by_action.get(a, 0) for a in Action},
+            "severity": {s.value: by_severity.get(s, 0) for s in Severity},
         }
 
 
@@ -397,7 +426,7 @@ def _entry_rows(
     tally: _Tally,
     check_nul: bool = True,
     edits: Continuity | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Row]:
     """The upsert rows, each with its change (opened, reopened or seen) and staging sequence.
 
     One row per fingerprint: when a run reports one twice the most severe wins, so a later,
@@ -407,24 +436,22 @@ def _entry_rows(
     """
     run_time = _aware(verdict.started_at)
     scorer = Scorer(context=verdict.context)
+    kinds, best = tally.kinds, tally.best
     for seq, item in enumerate(findings):
         finding = item.finding
-        tally.total += 1
-        # `_value_`, not `.value`: the enum property costs more than the rest of the count.
-        tally.by_action[item.action._value_] += 1
-        tally.by_severity[finding.severity._value_] += 1
+        kinds[item.action, finding.severity] += 1
         rank, fingerprint = finding.severity.rank, finding.fingerprint
-        previous = tally.best.get(fingerprint)
+        previous = best.get(fingerprint)
         if previous is not None and rank <= previous[0]:
             continue
         row = _finding_row(
             item, verdict=verdict, project_id=project_id, run_time=run_time, scorer=scorer,
             check_nul=check_nul,
         )
-        refuse_overlong_entry(row, seq)
+        refuse_overlong_entry(row, seq, _LIMITS)
         change = _apply_history(row, known.get(fingerprint))
-        tally.best[fingerprint] = (rank, seq)
-        row[_SEQ], row[_CHANGE] = seq, change
+        best[fingerprint] = (rank, seq)
+        row[_SEQ_AT], row[_CHANGE_AT] = seq, change
         if change == "opened" and edits is not None and edits.hold(finding, row):
             continue  # counted when released; a worse duplicate replaces the held row
         if previous is None:
@@ -436,26 +463,24 @@ def _entry_rows(
 
 def _held_rows(
     connection: Connection, edits: Continuity, known: dict[str, _Known], tally: _Tally
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     """The held rows, each opened or continuing the entry whose code it is an edit of."""
     rows = []
     for row, continued in edits.release(connection, seen=tally.best):
         change = _apply_history(row, known[continued]) if continued else "opened"
         tally.changes[change] += 1
-        row[_CHANGE] = change
+        row[_CHANGE_AT] = change
         rows.append(row)
     return rows
 
 
-def _stage_held(
-    connection: Connection, rows: list[dict[str, Any]], columns: list[str]
-) -> list[str]:
+def _stage_held(connection: Connection, rows: list[Row], columns: list[str]) -> list[str]:
     """Add the (few) held rows to the staging table, creating it when nothing else was."""
     if not rows:
         return columns
     if not columns:
         return _stage(connection, iter(rows), superseded=[])
-    connection.execute(sa.insert(_load_table(columns)), rows)
+    _load_rows(connection, rows)
     return columns
 
 
@@ -467,66 +492,69 @@ def _finding_row(
     run_time: datetime,
     scorer: Scorer | None = None,
     check_nul: bool = True,
-) -> dict[str, Any]:
+) -> Row:
+    """The finding's values in `_COLUMNS` order, its sequence and change left None."""
     finding, context = item.finding, verdict.context
     probability, impact, figures = (scorer or Scorer(context=context)).levels(finding)
     sla = figures.sla_days
     where = finding.location
-    row: dict[str, Any] = {
-        "project_id": project_id,
-        "fingerprint": finding.fingerprint,
-        "kind": finding.kind._value_,
-        "scanner": finding.scanner,
-        "rule_id": finding.rule_id,
-        "aliases": finding.aliases,
-        "title": finding.title,
-        "severity": finding.severity._value_,
-        "cvss_score": finding.cvss_score,
-        "path": where.path,
-        "start_line": where.start_line,
-        "package": where.package,
-        "version": where.version,
-        "manifest": where.manifest,
-        "fix_versions": finding.fix_versions,
-        "known_exploited": finding.known_exploited,
-        "kev_due_date": finding.kev_due_date,
-        "epss": finding.epss,
-        "epss_percentile": finding.epss_percentile,
-        "confidence": finding.confidence,
-        "action": item.action._value_,
-        "status": _OPEN,
-        "probability": probability.value,
-        "impact": impact.value,
-        "score": figures.score,
-        "band": figures.band,
-        "probability_reason": probability.reason,
-        "impact_reason": impact.reason,
-        "owner": item.owner or context.default_owner,
-        "sla_days": sla,
-        "due_date": due_date_for(finding, opened_at=run_time, sla_days=sla),
-        "accepted_until": None,
-        "first_seen": run_time,
-        "last_seen": run_time,
-        "fixed_at": None,
-        "reopened_count": 0,
-        "branch": verdict.branch,
-        "last_run_id": verdict.run_id,
-        "annual_loss_low": figures.loss_low,
-        "annual_loss_high": figures.loss_high,
-        "message": finding.message or None,
-        "snippet": finding.snippet,
-        "end_line": where.end_line,
-        "cwe": finding.cwe,
-        "owasp": finding.owasp,
-        "help_url": finding.help_url,
-        "cvss_vector": finding.cvss_vector,
-        "remediation_target": finding.remediation_target,
-        "scope": where.scope,
-    }
+    row = [
+        project_id,
+        finding.fingerprint,
+        finding.kind._value_,
+        finding.scanner,
+        finding.rule_id,
+        finding.aliases,
+        finding.title,
+        finding.severity._value_,
+        finding.cvss_score,
+        where.path,
+        where.start_line,
+        where.package,
+        where.version,
+        where.manifest,
+        finding.fix_versions,
+        finding.known_exploited,
+        finding.kev_due_date,
+        finding.epss,
+        finding.epss_percentile,
+        finding.confidence,
+        item.action._value_,
+        _OPEN,  # status
+        probability.value,
+        impact.value,
+        figures.score,
+        figures.band,
+        probability.reason,
+        impact.reason,
+        item.owner or context.default_owner,
+        sla,
+        due_date_for(finding, opened_at=run_time, sla_days=sla),
+        None,  # accepted_until
+        run_time,  # first_seen
+        run_time,  # last_seen
+        None,  # fixed_at
+        0,  # reopened_count
+        verdict.branch,
+        verdict.run_id,
+        figures.loss_low,
+        figures.loss_high,
+        finding.message or None,
+        finding.snippet,
+        where.end_line,
+        finding.cwe,
+        finding.owasp,
+        finding.help_url,
+        finding.cvss_vector,
+        finding.remediation_target,
+        where.scope,
+        None,  # staging sequence
+        None,  # change
+    ]
     if check_nul:
-        for key in _TEXT_KEYS:
-            if _has_nul(row[key]):
-                row[key] = _clean(row[key])
+        for at in _TEXT_AT:
+            if _has_nul(row[at]):
+                row[at] = _clean(row[at])
     return row
 
 
@@ -548,46 +576,56 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _apply_history(row: dict[str, Any], known: _Known | None) -> str:
+def _apply_history(row: Row, known: _Known | None) -> str:
     """Adjust a fresh row for what the register already knows; return the change kind."""
     if known is None:
         return "opened"
-    run_time: datetime = row["last_seen"]
-    row["first_seen"] = known.first_seen
-    row["owner"] = known.owner or row["owner"]
+    run_time: datetime = row[_LAST]
+    row[_FIRST] = known.first_seen
+    row[_OWNER] = known.owner or row[_OWNER]
     if known.status == EntryStatus.FIXED.value and known.fixed_at and run_time > known.fixed_at:
-        row["reopened_count"] = 1  # added to the stored count by the upsert
+        row[_REOPENED] = 1  # added to the stored count by the upsert
         return "reopened"
-    row["status"], row["fixed_at"], row["due_date"] = known.status, known.fixed_at, known.due_date
-    row["accepted_until"] = known.accepted_until
+    row[_STATUS], row[_FIXED], row[_DUE] = known.status, known.fixed_at, known.due_date
+    row[_ACCEPTED] = known.accepted_until
     if run_time < known.last_seen:  # an older run recorded late must not move time back
-        row["last_seen"], row["branch"] = known.last_seen, known.branch
-        row["last_run_id"] = known.last_run_id
+        row[_LAST], row[_BRANCH] = known.last_seen, known.branch
+        row[_LAST_RUN] = known.last_run_id
     return "seen"
 
 
-def _stage(
-    connection: Connection, rows: Iterator[dict[str, Any]], *, superseded: list[int]
-) -> list[str]:
+def _stage(connection: Connection, rows: Iterator[Row], *, superseded: list[int]) -> list[str]:
     """Load the rows into a temporary table; the entry columns staged (none when no rows).
 
-    The rows go through the driver in bulk (SQLite `executemany` over plain tuples,
+    The rows go through the driver in bulk (SQLite `executemany` over plain lists,
     PostgreSQL `COPY`), never through per-row ORM parameter processing.
     """
     first = next(rows, None)
     if first is None:
         return []
-    columns = [key for key in first if key not in (_SEQ, _CHANGE)]
-    every = itertools.chain([first], rows)
+    columns = list(_COLUMNS)
     if connection.dialect.name == "postgresql":
-        _pg_copy(connection, every, columns)
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
+            f" SELECT {', '.join(columns)}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE}"
+            " FROM risk_entry WITH NO DATA"
+        )
     else:
-        _sqlite_executemany(connection, every, columns)
+        _load_table(columns).create(connection)
+    _load_rows(connection, itertools.chain([first], rows))
     if superseded:
         load = _load_table(columns)
         for chunk in _chunks(superseded, 500):
             connection.execute(sa.delete(load).where(load.c[_SEQ].in_(chunk)))
     return columns
+
+
+def _load_rows(connection: Connection, rows: Iterable[Row]) -> None:
+    """Append rows to the staging table (each row is encoded in place, then not used again)."""
+    if connection.dialect.name == "postgresql":
+        _pg_copy(connection, rows)
+    else:
+        _sqlite_executemany(connection, rows)
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -607,35 +645,27 @@ def _load_table(columns: Sequence[str]) -> sa.Table:
     )
 
 
+def _encoder(convert: Callable[[str], Converter | None]) -> Callable[[Row], Row]:
+    """A row → its staged values, converting in place only the columns that need it."""
+    conversions = [(i, fn) for i, key in enumerate(_COLUMNS) if (fn := convert(key)) is not None]
 
-def _encoder(
-    columns: Sequence[str], convert: Callable[[str], Converter | None]
-) -> Callable[[dict[str, Any]], list[Any]]:
-    """A row dict → the staged values in column order, converting only columns that need it."""
-    pick = operator.itemgetter(*columns, _SEQ, _CHANGE)
-    conversions = [(i, fn) for i, key in enumerate(columns) if (fn := convert(key)) is not None]
-
-    def encode(row: dict[str, Any]) -> list[Any]:
-        values = list(pick(row))
+    def encode(row: Row) -> Row:
         for index, fn in conversions:
-            if values[index] is not None:
-                values[index] = fn(values[index])
-        return values
+            value = row[index]
+            if value is not None:
+                row[index] = fn(value)
+        return row
 
     return encode
 
 
-def _sqlite_executemany(
-    connection: Connection, rows: Iterable[dict[str, Any]], columns: list[str]
-) -> None:
+def _sqlite_executemany(connection: Connection, rows: Iterable[Row]) -> None:
     """Stage with the driver's `executemany` over an iterator (flat memory).
 
     Values are converted by the column types' own SQLAlchemy bind processors, so they are
     stored exactly as an ORM insert would store them. A staged INSERT ... SELECT is also what
     keeps SQLite fast with the summary's triggers (migration 0002).
     """
-    load = _load_table(columns)
-    load.create(connection)
     dialect = connection.dialect
 
     def convert(key: str) -> Converter | None:
@@ -651,28 +681,22 @@ def _sqlite_executemany(
         processor: Converter | None = kind.dialect_impl(dialect).bind_processor(dialect)
         return processor
 
-    encode = _encoder(columns, convert)
-    marks = ", ".join("?" for _ in range(len(columns) + 2))
+    encode = _encoder(convert)
+    marks = ", ".join("?" for _ in range(_CHANGE_AT + 1))
     driver: Any = connection.connection.driver_connection  # sqlite3's connection
     driver.executemany(
         f"INSERT INTO {_LOAD} VALUES ({marks})",  # noqa: S608 - fixed names, placeholders
-        (encode(row) for row in rows),
+        map(encode, rows),
     )
 
 
-def _pg_copy(connection: Connection, rows: Iterable[dict[str, Any]], columns: list[str]) -> None:
-    """Stage with a binary COPY into a temporary table (one round trip for all rows).
+def _pg_copy(connection: Connection, rows: Iterable[Row]) -> None:
+    """Stage with a binary COPY into the temporary table (one round trip for all rows).
 
     Binary: numbers, dates and times go as they are instead of as text to parse (a third less
     time than text COPY for 100k rows). JSON columns are sent as their text (`json`'s binary
     form is its text), encoded as SQLAlchemy's JSON type writes it.
     """
-    names = ", ".join(columns)
-    connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
-        f" SELECT {names}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE}"
-        " FROM risk_entry WITH NO DATA"
-    )
     types = connection.exec_driver_sql(
         "SELECT CASE WHEN atttypid = 'json'::regtype THEN 'text'::regtype ELSE atttypid END"  # noqa: S608
         f" FROM pg_attribute WHERE attrelid = '{_LOAD}'::regclass AND attnum > 0"
@@ -686,9 +710,10 @@ def _pg_copy(connection: Connection, rows: Iterable[dict[str, Any]], columns: li
             return _naive_utc
         return None
 
-    encode = _encoder(columns, convert)
+    encode = _encoder(convert)
     driver: Any = connection.connection.driver_connection  # psycopg's connection
-    statement = f"COPY {_LOAD} ({names}, {_SEQ}, {_CHANGE}) FROM STDIN (FORMAT BINARY)"
+    names = ", ".join((*_COLUMNS, _SEQ, _CHANGE))
+    statement = f"COPY {_LOAD} ({names}) FROM STDIN (FORMAT BINARY)"
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         copy.set_types(list(types))
         for row in rows:

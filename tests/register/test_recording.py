@@ -198,7 +198,7 @@ def test_a_database_limit_met_while_recording_is_an_input_error_not_unavailable(
 ) -> None:
     """Should a value the checks let through still exceed a PostgreSQL limit, the run is
     refused as input (422 / exit 3), never "unavailable, try again" (retried for ever)."""
-    monkeypatch.setattr("register.recording.refuse_overlong_entry", lambda row, index: None)
+    monkeypatch.setattr("register.recording.refuse_overlong_entry", lambda row, index, limits: None)
     # Incompressible (PostgreSQL compresses index entries): 8,000 hex digits, ~4,000 bytes.
     name = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(125))
     too_big = verdict([dependency(name, "CVE-2024-1")], run_id="big")
