@@ -61,3 +61,29 @@ def test_an_edit_continues_the_entry_and_other_code_opens_a_new_one(engine: Engi
                         scope=ScanScope.FULL))
     assert (third.opened, third.fixed) == (1, 1)
     assert rows(engine)[0][1] == "fixed"
+
+
+def test_a_held_row_is_stored_as_a_streamed_one_after_the_stream(engine: Engine) -> None:
+    """A new finding held for edit matching (its rule and file have entries) opens after the
+    findings streamed straight through, its columns stored in the same forms (times, dates,
+    JSON texts, numbers) as an alike finding's that was not held."""
+    original = bind('app.run(host="0.0.0.0")')
+    record_verdict_in(engine, verdict([original], run_id="r1", at=T0))
+    alike = {"aliases": ("CWE-200",), "cwe": ("CWE-605",), "cvss_score": 6.5, "epss": 0.0}
+    held = bind('sock.bind(("0.0.0.0", 9000))', line=20, scope="helper")
+    held = held.model_copy(update={**alike, "title": "bind all"})
+    streamed = bind('sock.bind(("0.0.0.0", 9000))', line=20, scope="helper", path="other.py")
+    streamed = streamed.model_copy(update={**alike, "title": "bind all"})
+    result = record_verdict_in(engine, verdict([held, original, streamed], run_id="r2",
+                                               at=T0 + timedelta(days=1)))
+    assert (result.opened, result.seen, result.fixed) == (2, 1, 0)
+    ids = {fingerprint: entry_id for entry_id, _, fingerprint, _ in rows(engine)}
+    assert ids[streamed.fingerprint] < ids[held.fingerprint], "held rows are staged last"
+    with engine.connect() as connection:
+        found = connection.execute(sa.text(
+            "SELECT * FROM risk_entry WHERE id IN (:a, :b) ORDER BY id"),
+            {"a": ids[streamed.fingerprint], "b": ids[held.fingerprint]}).mappings().all()
+    differing = {"id", "fingerprint", "path"}
+    stored = [{k: v for k, v in row.items() if k not in differing} for row in found]
+    assert stored[0] == stored[1]
+    assert [kinds(engine, ids[f.fingerprint]) for f in (streamed, held)] == [["opened"]] * 2
