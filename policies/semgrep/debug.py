@@ -57,3 +57,12 @@ def listen() -> None:
     web.run_app(application, host="0.0.0.0", port=8080)
     # ok: python-bind-all-interfaces
     web.run_app(application, host="127.0.0.1", port=8080)
+    # ruleid: python-bind-all-interfaces
+    host = os.environ.get("APP_HOST", "0.0.0.0")
+    # ruleid: python-bind-all-interfaces
+    bind = os.getenv("BIND_ADDRESS") or "0.0.0.0"
+    # ok: python-bind-all-interfaces
+    local = os.environ.get("HOST", "127.0.0.1")
+    # ok: python-bind-all-interfaces
+    mask = os.environ.get("NETMASK", "0.0.0.0")
+    app.run(host=host or bind or local, port=int(mask or 0))
