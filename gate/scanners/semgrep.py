@@ -443,8 +443,14 @@ def _place(finding: Finding, item: Mapping[str, Any]) -> tuple[object, ...]:
 
 
 def _refused_option(result: ToolResult, option: str) -> bool:
-    """semgrep (another version than the one riskgate pins) does not know `option`."""
-    return result.returncode == 2 and f"No such option: {option}".encode() in result.stderr
+    """semgrep (another version than the one riskgate pins) does not know `option`.
+
+    A usage error names the option: "No such option: --x-..." (click), or "unknown option"
+    (semgrep's OCaml command line).
+    """
+    said = result.stderr.decode("utf-8", "replace").lower()
+    return (result.returncode != 0 and option in said
+            and ("no such option" in said or "unknown option" in said))
 
 
 def _load_json(raw: bytes, source: str) -> dict[str, Any]:
