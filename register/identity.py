@@ -150,8 +150,25 @@ class Continuity:
                    dependencies=DependencyMatcher.of_project(connection, project_id))
 
     def hold(self, finding: Finding, row: list[Any]) -> bool:
-        """Hold a new finding's row when one of the matchers may continue an entry with it."""
-        return self.code.hold(finding, row) or self.dependencies.hold(finding, row)
+        """Hold a new finding's row when one of the matchers may continue an entry with it
+        (in place of a row of the same fingerprint either held)."""
+        fingerprint = finding.fingerprint
+        if self.code.hold(finding, row):
+            self.dependencies.held.pop(fingerprint, None)
+            return True
+        if self.dependencies.hold(finding, row):
+            self.code.held.pop(fingerprint, None)
+            return True
+        return False
+
+    def holds(self, fingerprint: str) -> bool:
+        """Whether a row of this fingerprint is held."""
+        return fingerprint in self.code.held or fingerprint in self.dependencies.held
+
+    def drop(self, fingerprint: str) -> None:
+        """Let go of the row of this fingerprint held (a worse duplicate is not held)."""
+        self.code.held.pop(fingerprint, None)
+        self.dependencies.held.pop(fingerprint, None)
 
     def release(
         self, connection: Connection, *, seen: Container[str]

@@ -438,7 +438,9 @@ def _entry_rows(
     """The upsert rows, each with its change (opened, reopened or seen) and staging sequence.
 
     One row per fingerprint: when a run reports one twice the most severe wins, so a later,
-    worse duplicate is staged too and the earlier row's sequence marked superseded. A new
+    worse duplicate is staged too and the earlier row given up: its staging sequence marked
+    superseded, or, when it was held, dropped (a duplicate naming another rule or file may be
+    held where the first was not, or the other way round). A new
     code finding where the register has code entries of its rule and file is held by `edits`
     (it may be an edit of one of them) and staged after the stream (`_held_rows`).
     """
@@ -460,9 +462,17 @@ def _entry_rows(
         change = _apply_history(row, known.get(fingerprint))
         best[fingerprint] = (rank, seq)
         row[_SEQ_AT], row[_CHANGE_AT] = seq, change
+        # The earlier row of a worse duplicate gives way, streamed (superseded) or held.
+        was_held = previous is not None and edits is not None and edits.holds(fingerprint)
         if change == "opened" and edits is not None and edits.hold(finding, row):
+            if previous is not None and not was_held:  # it was counted when streamed
+                tally.superseded.append(previous[1])
+                tally.changes[change] -= 1
             continue  # counted when released; a worse duplicate replaces the held row
-        if previous is None:
+        if was_held and edits is not None:
+            edits.drop(fingerprint)
+            tally.changes[change] += 1
+        elif previous is None:
             tally.changes[change] += 1
         else:
             tally.superseded.append(previous[1])

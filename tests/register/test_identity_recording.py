@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from gate.models import Location, ScanScope
+from gate.models import Location, ScanScope, Severity
 from register import triage
 from register.recording import record_verdict_in
 from tests.register.factories import T0, code, verdict
@@ -87,3 +87,42 @@ def test_a_held_row_is_stored_as_a_streamed_one_after_the_stream(engine: Engine)
     stored = [{k: v for k, v in row.items() if k not in differing} for row in found]
     assert stored[0] == stored[1]
     assert [kinds(engine, ids[f.fingerprint]) for f in (streamed, held)] == [["opened"]] * 2
+
+
+def _entries_and_events(engine: Engine) -> tuple[list[tuple[str, str, str]], list[str]]:
+    with engine.connect() as connection:
+        entries = connection.execute(sa.text(
+            "SELECT fingerprint, severity, rule_id FROM risk_entry ORDER BY id")).all()
+        found = connection.execute(sa.text("SELECT kind FROM risk_event ORDER BY id")).all()
+    return [(str(f), str(s), str(r)) for f, s, r in entries], [str(k[0]) for k in found]
+
+
+def test_a_worse_duplicate_held_or_streamed_replaces_the_earlier_row_wherever_it_waits(
+    engine: Engine,
+) -> None:
+    """Two findings of one fingerprint naming different rules and files: one is held for edit
+    matching (rule and file with entries), the other streams straight through. The worse one
+    is recorded once, counted once, with one event (PostgreSQL refused the upsert, SQLite
+    counted and logged two openings)."""
+    known = code(RULE, "app.py", "x = 1")
+    record_verdict_in(engine, verdict([known], run_id="r1", at=T0))
+    streamed = code("rule-b", "other.py", "y = 2", severity=Severity.LOW)
+    held = code(RULE, "app.py", "z = 3", severity=Severity.HIGH).model_copy(
+        update={"fingerprint": streamed.fingerprint})
+    result = record_verdict_in(engine, verdict([known, streamed, held], run_id="r2",
+                                               at=T0 + timedelta(days=1)))
+    assert (result.opened, result.seen, result.findings) == (1, 1, 2)
+    entries, kinds_logged = _entries_and_events(engine)
+    assert entries[1] == (held.fingerprint, "high", RULE)
+    assert kinds_logged == ["opened", "opened"]
+
+    # the other way round: the held row comes first and the worse one streams
+    held_first = code(RULE, "app.py", "w = 4", severity=Severity.LOW)
+    streamed_worse = code("rule-c", "third.py", "v = 5", severity=Severity.CRITICAL).model_copy(
+        update={"fingerprint": held_first.fingerprint})
+    again = record_verdict_in(engine, verdict(
+        [known, held, held_first, streamed_worse], run_id="r3", at=T0 + timedelta(days=2)))
+    assert (again.opened, again.seen, again.findings) == (1, 2, 3)
+    entries, kinds_logged = _entries_and_events(engine)
+    assert entries[2] == (held_first.fingerprint, "critical", "rule-c")
+    assert kinds_logged == ["opened", "opened", "opened"]
