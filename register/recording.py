@@ -61,6 +61,7 @@ from register.models import (
     UTCDateTime,
     utc_now,
 )
+from register.overlap import Overlapped
 from register.project_settings import SETTING_COLUMNS, column_values, context_of
 from register.scoring import Scorer, due_date_for
 from register.triage import expire_acceptances
@@ -129,6 +130,11 @@ _SIGHTING = ("last_seen", "last_run_id")  # what a re-run of an unchanged findin
 Converter = Callable[[Any], Any]
 _JSON_STRING: Callable[[str], str] = json.encoder.encode_basestring_ascii  # json.dumps's
 _EVENT_FIELDS = ["entry_id", "run_id", "at", "actor", "kind", "detail"]
+_FINGERPRINT = _AT["fingerprint"]
+# A row whose entry this run already merged from an earlier, less severe duplicate.
+_REPLACED = "replaced"
+_LOGGED_CHANGES = ("opened", "reopened")  # the changes that log an event
+_BATCH_ROWS = 4096  # rows staged and merged at a time
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,16 +275,19 @@ def _record_findings(
         findings, known, verdict=header, project_id=project_id, tally=tally,
         check_nul=may_hold_nul, edits=edits,
     )
-    staged = _stage(connection, rows, superseded=tally.superseded)
-    staged = _stage_held(connection, _held_rows(connection, edits, known, tally), staged)
-    if staged:
-        _upsert_staged(connection, staged, seen=tally.changes["seen"] > 0)
-        _insert_change_events(connection, header, actor)
+    merger = _Merger(connection=connection, verdict=header, actor=actor, tally=tally)
+    with Overlapped(threaded=_may_thread(connection)) as overlap:
+        for batch in _batches(rows, _BATCH_ROWS):  # read while the batch before is merged
+            merger.add(batch, overlap)
+        overlap.wait()
+        merger.let_held_replace(edits)
+        merger.add(_held_rows(connection, edits, known, tally), overlap)
+    if merger.staged:
         edits.log(connection, run_id=header.run_id, at=_aware(header.started_at), actor=actor)
     fixed = 0
     if _may_fix(header):
         fixed = _auto_fix(connection, header, project_id=project_id, actor=actor)
-    if staged:
+    if merger.staged:
         _drop_staged(connection)
     result = RecordResult(
         run_id=header.run_id,
@@ -364,7 +373,8 @@ class _Tally:
     changes: Counter[str] = field(default_factory=Counter)
     # fingerprint -> (severity rank, staging sequence) of the row kept for it
     best: dict[str, tuple[int, int]] = field(default_factory=dict)
-    superseded: list[int] = field(default_factory=list)
+    # (staging sequence, fingerprint) of each streamed row a worse duplicate replaced
+    superseded: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def unique(self) -> int:
@@ -466,7 +476,7 @@ def _entry_rows(
         was_held = previous is not None and edits is not None and edits.holds(fingerprint)
         if change == "opened" and edits is not None and edits.hold(finding, row):
             if previous is not None and not was_held:  # it was counted when streamed
-                tally.superseded.append(previous[1])
+                tally.superseded.append((previous[1], fingerprint))
                 tally.changes[change] -= 1
             continue  # counted when released; a worse duplicate replaces the held row
         if was_held and edits is not None:
@@ -475,7 +485,7 @@ def _entry_rows(
         elif previous is None:
             tally.changes[change] += 1
         else:
-            tally.superseded.append(previous[1])
+            tally.superseded.append((previous[1], fingerprint))
         yield row
 
 
@@ -490,16 +500,6 @@ def _held_rows(
         row[_CHANGE_AT] = change
         rows.append(row)
     return rows
-
-
-def _stage_held(connection: Connection, rows: list[Row], columns: list[str]) -> list[str]:
-    """Add the (few) held rows to the staging table, creating it when nothing else was."""
-    if not rows:
-        return columns
-    if not columns:
-        return _stage(connection, iter(rows), superseded=[])
-    _load_rows(connection, rows)
-    return columns
 
 
 def _finding_row(
@@ -612,30 +612,114 @@ def _apply_history(row: Row, known: _Known | None) -> str:
     return "seen"
 
 
-def _stage(connection: Connection, rows: Iterator[Row], *, superseded: list[int]) -> list[str]:
-    """Load the rows into a temporary table; the entry columns staged (none when no rows).
+@dataclass(kw_only=True)
+class _Merger:
+    """Merges batches of rows into the register through the staging table.
 
-    The rows go through the driver in bulk (SQLite `executemany` over plain lists,
-    PostgreSQL `COPY`), never through per-row ORM parameter processing.
+    Each batch is staged, then upserted and its opened and reopened entries logged (on the
+    worker of `Overlapped`, while the next batch is read). A worse duplicate replaces its
+    earlier row: dropped from its batch before staging when both are in it; otherwise the
+    entry is already merged from the earlier row, and the later one updates it as a
+    "replaced" change (no second event, no second reopening).
     """
-    first = next(rows, None)
-    if first is None:
-        return []
-    columns = list(_COLUMNS)
+
+    connection: Connection
+    verdict: Verdict
+    actor: str
+    tally: _Tally
+    staged: bool = False  # the staging table exists
+    handled: int = 0  # superseded rows of the tally already applied
+    replaced: set[str] = field(default_factory=set)  # merged from a row since superseded
+
+    def add(self, rows: list[Row], overlap: Overlapped) -> None:
+        """Stage `rows` once the batch before is merged, and merge them on the worker."""
+        rows = self._without_superseded(rows)
+        if not rows:
+            return
+        seen = False
+        for row in rows:
+            if row[_FINGERPRINT] in self.replaced:
+                row[_REOPENED] = 0  # the earlier row's merge counted the reopening
+                if row[_CHANGE_AT] != "seen":
+                    row[_CHANGE_AT] = _REPLACED
+            seen = seen or row[_CHANGE_AT] == "seen"
+        overlap.wait()
+        if self.staged:
+            _clear_staging(self.connection)
+        else:
+            _create_staging(self.connection)
+            self.staged = True
+        _load_rows(self.connection, rows)
+        overlap.submit(functools.partial(self._merge, seen=seen))
+
+    def let_held_replace(self, edits: Continuity) -> None:
+        """Remove the entries merged this run from a row whose worse duplicate is held.
+
+        The held row may continue another entry, as when both had come in one statement;
+        the entry and its event were written by this transaction, so no reader saw them.
+        """
+        self._without_superseded([])  # those the stream's last findings replaced
+        held = sorted(fingerprint for fingerprint in self.replaced if edits.holds(fingerprint))
+        if not held:
+            return
+        self.replaced.difference_update(held)
+        project_id = self.connection.execute(
+            sa.select(RUN.c.project_id).where(RUN.c.run_id == self.verdict.run_id)).scalar_one()
+        for chunk in _chunks(held, 500):
+            ids = sa.select(ENTRY.c.id).where(ENTRY.c.project_id == project_id,
+                                              ENTRY.c.fingerprint.in_(chunk))
+            self.connection.execute(sa.delete(EVENT).where(
+                EVENT.c.entry_id.in_(ids), EVENT.c.run_id == self.verdict.run_id))
+            self.connection.execute(sa.delete(ENTRY).where(ENTRY.c.id.in_(ids)))
+
+    def _without_superseded(self, rows: list[Row]) -> list[Row]:
+        """`rows` less those a worse duplicate since replaced; a replaced row of an earlier
+        batch (already merged) marks its fingerprint `replaced`."""
+        superseded = self.tally.superseded[self.handled:]
+        self.handled = len(self.tally.superseded)
+        if not superseded:
+            return rows
+        here = {row[_SEQ_AT] for row in rows}
+        dropped = {seq for seq, _ in superseded if seq in here}
+        self.replaced.update(fingerprint for seq, fingerprint in superseded if seq not in here)
+        return [row for row in rows if row[_SEQ_AT] not in dropped] if dropped else rows
+
+    def _merge(self, *, seen: bool) -> None:
+        _upsert_staged(self.connection, list(_COLUMNS), seen=seen)
+        _insert_change_events(self.connection, self.verdict, self.actor)
+
+
+def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _may_thread(connection: Connection) -> bool:
+    """Whether the connection may be used from the merge worker: sqlite3 refuses a
+    connection made in another thread unless asked not to check (SQLAlchemy's default)."""
+    check = str(connection.engine.url.query.get("check_same_thread", "false")).lower()
+    return connection.dialect.name != "sqlite" or check in ("false", "0", "no")
+
+
+def _create_staging(connection: Connection) -> None:
+    """The temporary staging table: the entry columns, then sequence and change."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
-            f" SELECT {', '.join(columns)}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE}"
+            f" SELECT {', '.join(_COLUMNS)}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE}"
             " FROM risk_entry WITH NO DATA"
         )
     else:
-        _load_table(columns).create(connection)
-    _load_rows(connection, itertools.chain([first], rows))
-    if superseded:
-        load = _load_table(columns)
-        for chunk in _chunks(superseded, 500):
-            connection.execute(sa.delete(load).where(load.c[_SEQ].in_(chunk)))
-    return columns
+        _load_table(_COLUMNS).create(connection)
+
+
+def _clear_staging(connection: Connection) -> None:
+    """Empty the staging table for the next batch."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"TRUNCATE {_LOAD}")
+    else:
+        connection.exec_driver_sql(f"DELETE FROM {_LOAD}")  # noqa: S608 - a fixed name
 
 
 def _load_rows(connection: Connection, rows: Iterable[Row]) -> None:
@@ -838,7 +922,7 @@ def _insert_change_events(connection: Connection, verdict: Verdict, actor: str) 
         sa.select(ENTRY.c.id, *_event_columns(verdict, actor), load.c[_CHANGE], detail)
         .join_from(load, ENTRY, sa.and_(ENTRY.c.project_id == load.c.project_id,
                                         ENTRY.c.fingerprint == load.c.fingerprint))
-        .where(load.c[_CHANGE] != "seen")
+        .where(load.c[_CHANGE].in_(_LOGGED_CHANGES))
         .order_by(load.c[_SEQ])
     )
     connection.execute(sa.insert(EVENT).from_select(_EVENT_FIELDS, source))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from gate.models import Location, ScanScope, Severity
-from register import triage
+from register import recording, triage
 from register.recording import record_verdict_in
 from tests.register.factories import T0, code, verdict
+from tests.register.test_summary import assert_summary_exact
 
 RULE = "python-bind-all-interfaces"
 
@@ -97,13 +99,16 @@ def _entries_and_events(engine: Engine) -> tuple[list[tuple[str, str, str]], lis
     return [(str(f), str(s), str(r)) for f, s, r in entries], [str(k[0]) for k in found]
 
 
+@pytest.mark.parametrize("batch_rows", [4096, 1])
 def test_a_worse_duplicate_held_or_streamed_replaces_the_earlier_row_wherever_it_waits(
-    engine: Engine,
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, batch_rows: int
 ) -> None:
     """Two findings of one fingerprint naming different rules and files: one is held for edit
     matching (rule and file with entries), the other streams straight through. The worse one
     is recorded once, counted once, with one event (PostgreSQL refused the upsert, SQLite
-    counted and logged two openings)."""
+    counted and logged two openings), also when the streamed one was merged in an earlier
+    batch than the held one is."""
+    monkeypatch.setattr(recording, "_BATCH_ROWS", batch_rows)
     known = code(RULE, "app.py", "x = 1")
     record_verdict_in(engine, verdict([known], run_id="r1", at=T0))
     streamed = code("rule-b", "other.py", "y = 2", severity=Severity.LOW)
@@ -126,3 +131,28 @@ def test_a_worse_duplicate_held_or_streamed_replaces_the_earlier_row_wherever_it
     entries, kinds_logged = _entries_and_events(engine)
     assert entries[2] == (held_first.fingerprint, "critical", "rule-c")
     assert kinds_logged == ["opened", "opened", "opened"]
+    assert_summary_exact(engine)
+
+
+@pytest.mark.parametrize("batch_rows", [4096, 1])
+def test_a_held_worse_duplicate_continues_an_edited_entry_though_its_first_sighting_streamed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
+    """A finding streams, and a worse one of the same fingerprint is held and continues an
+    entry whose code was edited: the entry takes the fingerprint, as when both are merged
+    together, also when the first was merged in an earlier batch."""
+    monkeypatch.setattr(recording, "_BATCH_ROWS", batch_rows)
+    record_verdict_in(engine, verdict([bind('app.run(host="0.0.0.0", debug=debug)')],
+                                      run_id="r1", at=T0))
+    edited = bind('app.run(host="0.0.0.0", debug=False)', line=6)
+    edited = edited.model_copy(update={"severity": Severity.CRITICAL})
+    streamed = code("rule-b", "other.py", "y = 2", severity=Severity.LOW).model_copy(
+        update={"fingerprint": edited.fingerprint})
+    others = [code("rule-c", f"m{n}.py", f"v = {n}") for n in range(3)]
+    result = record_verdict_in(engine, verdict([streamed, *others, edited], run_id="r2",
+                                               at=T0 + timedelta(days=1)))
+    assert (result.opened, result.seen, result.findings) == (3, 1, 4)
+    assert rows(engine)[0] == (1, "open", edited.fingerprint, 6)
+    assert kinds(engine, 1) == ["opened", "code_edited"]
+    assert len(rows(engine)) == 4
+    assert_summary_exact(engine)

@@ -13,11 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gate.models import Finding, RiskContext, ScanScope, Severity
-from register import queries
+from register import queries, recording
 from register.errors import RegisterInputError
 from register.models import RiskEntry, RiskEvent, ScanRun
 from register.recording import record_verdict_in
 from tests.register.factories import T0, code, dependency, example_findings, verdict
+from tests.register.test_summary import assert_summary_exact
 
 DAY = timedelta(days=1)
 
@@ -253,3 +254,27 @@ def test_text_longer_than_its_column_is_refused_naming_the_field_and_nothing_is_
     with pytest.raises(RegisterInputError, match=r"run_id is 101 characters long"):
         record_verdict_in(engine, verdict(example_findings(), run_id="r" * 101))
     assert table_counts(engine) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("batch_rows", [4096, 1])
+def test_a_worse_duplicate_of_a_fixed_finding_reopens_it_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, batch_rows: int
+) -> None:
+    """Rows are merged in batches; a worse duplicate in a later batch than its first sighting
+    updates the entry its first sighting reopened: one reopening, one event, the worse row."""
+    monkeypatch.setattr(recording, "_BATCH_ROWS", batch_rows)
+    mild = dependency("requests", "CVE-9", severity=Severity.LOW)
+    worse = mild.model_copy(update={"severity": Severity.CRITICAL})
+    other = dependency("flask", "CVE-8")
+    record_verdict_in(engine, verdict([mild, other], run_id="r1"))
+    record_verdict_in(engine, verdict([other], run_id="r2", at=T0 + DAY))
+    result = record_verdict_in(engine, verdict([mild, other, worse], run_id="r3",
+                                               at=T0 + 2 * DAY))
+    assert (result.findings, result.reopened, result.seen) == (2, 1, 1)
+    entry = entries(engine)["CVE-9"]
+    assert (entry.status, entry.severity, entry.reopened_count) == ("open", "critical", 1)
+    with Session(engine) as session:
+        logged = session.exec(select(RiskEvent.kind).where(RiskEvent.entry_id == entry.id)
+                              .order_by(col(RiskEvent.id))).all()
+    assert logged == ["opened", "fixed", "reopened"]
+    assert_summary_exact(engine)

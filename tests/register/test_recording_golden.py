@@ -17,12 +17,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from gate.models import Location, MoneyModel, RiskContext, ScanScope, Severity, Verdict
-from register import triage
+from register import recording, triage
 from register.models import RiskEntry, RiskEvent, ScanRun
 from register.queries import SUMMARY
 from register.record_files import record_files
@@ -170,3 +171,35 @@ def _one_row_a_line(tables: dict[str, list[dict[str, Any]]]) -> str:
         lines = ",\n".join(json.dumps(row, sort_keys=True) for row in rows)
         parts.append(f"{json.dumps(name)}: [\n{lines}\n]")
     return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def _up_to_ids(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    """The tables with entry and event ids left out (events name their entry's fingerprint),
+    each a sorted list of rows."""
+    fingerprints = {row["id"]: row["fingerprint"] for row in tables["risk_entry"]}
+    plain: dict[str, list[dict[str, Any]]] = {
+        "risk_entry": [{k: v for k, v in row.items() if k != "id"}
+                       for row in tables["risk_entry"]],
+        "risk_event": [{**{k: v for k, v in row.items() if k not in ("id", "entry_id")},
+                        "entry": fingerprints[row["entry_id"]]} for row in tables["risk_event"]],
+        "scan_run": tables["scan_run"],
+        "risk_summary": tables["risk_summary"],
+    }
+    return {name: sorted(json.dumps(row, sort_keys=True) for row in rows)
+            for name, rows in plain.items()}
+
+
+@pytest.mark.parametrize("batch_rows", [1, 7])
+def test_recording_in_small_batches_stores_the_golden_register_but_for_ids(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    batch_rows: int,
+) -> None:
+    """Rows are merged a batch at a time (the database merges one while the next is read).
+    Duplicates and held rows in other batches than their first sighting leave the register
+    as one batch does; only the order of entry and event ids may differ."""
+    monkeypatch.setattr(recording, "_BATCH_ROWS", batch_rows)
+    record_scenario(engine, database_url, tmp_path)
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    stored, expected = _up_to_ids(dump(engine)), _up_to_ids(golden)
+    for table, rows in expected.items():
+        assert stored[table] == rows, f"{table} differs from the golden register"
