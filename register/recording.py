@@ -710,8 +710,9 @@ def _create_staging(connection: Connection) -> None:
             f" SELECT {', '.join(_COLUMNS)}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE}"
             " FROM risk_entry WITH NO DATA"
         )
-    else:
-        _load_table(_COLUMNS).create(connection)
+    else:  # untyped columns: they keep the stand-ins for NULL as bound (`_SQLITE_NULLS`)
+        names = ", ".join((*_COLUMNS, _SEQ, _CHANGE))
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_LOAD} ({names})")
 
 
 def _clear_staging(connection: Connection) -> None:
@@ -747,18 +748,44 @@ def _load_table(columns: Sequence[str]) -> sa.Table:
     )
 
 
-def _encoder(convert: Callable[[str], Converter | None]) -> Callable[[Row], Row]:
-    """A row → its staged values, converting in place only the columns that need it."""
+def _encoder(
+    convert: Callable[[str], Converter | None], nulls: dict[str, Any] | None = None
+) -> Callable[[Row], Row]:
+    """A row → its staged values, converting in place only the columns that need it, and
+    putting `nulls`' stand-in in place of each None of their columns."""
     conversions = [(i, fn) for i, key in enumerate(_COLUMNS) if (fn := convert(key)) is not None]
+    stand_ins = [(_AT[key], value) for key, value in (nulls or {}).items()]
 
     def encode(row: Row) -> Row:
         for index, fn in conversions:
             value = row[index]
             if value is not None:
                 row[index] = fn(value)
+        for index, value in stand_ins:
+            if row[index] is None:
+                row[index] = value
         return row
 
     return encode
+
+
+def _sqlite_null_stand_ins() -> dict[str, Any]:
+    """What SQLite staging binds for NULL in each nullable column, by what it stores.
+
+    sqlite3 binds None through its adaptation protocol (a registry lookup and two attribute
+    lookups), which was half of staging's time; an int and a str bind directly. A column
+    stored as text takes 0, a numeric one '' (a value of the other type it never holds); the
+    untyped staging table keeps them as bound, and the merge's `NULLIF` turns them back.
+    """
+    return {key: 0 if _stored_as_text(ENTRY.c[key].type) else ""
+            for key in _COLUMNS if ENTRY.c[key].nullable}
+
+
+def _stored_as_text(kind: sa.types.TypeEngine[Any]) -> bool:
+    return not isinstance(kind, sa.Integer | sa.Float | sa.Boolean | sa.Numeric)
+
+
+_SQLITE_NULLS = _sqlite_null_stand_ins()
 
 
 def _sqlite_executemany(connection: Connection, rows: Iterable[Row]) -> None:
@@ -778,12 +805,14 @@ def _sqlite_executemany(connection: Connection, rows: Iterable[Row]) -> None:
             return _sqlite_datetime
         if isinstance(kind, sa.Date):
             return _sqlite_date
-        if isinstance(kind, sa.Float | sa.Boolean):
-            return None  # sqlite3 binds floats and bools as their processors would (REAL, 0/1)
+        if isinstance(kind, sa.Boolean):
+            return int  # as its processor would; a bool binds through adaptation (slow)
+        if isinstance(kind, sa.Float):
+            return None  # sqlite3 binds floats as their processor would (REAL)
         processor: Converter | None = kind.dialect_impl(dialect).bind_processor(dialect)
         return processor
 
-    encode = _encoder(convert)
+    encode = _encoder(convert, _SQLITE_NULLS)
     marks = ", ".join("?" for _ in range(_CHANGE_AT + 1))
     driver: Any = connection.connection.driver_connection  # sqlite3's connection
     driver.executemany(
@@ -881,7 +910,7 @@ def _upsert_staged(connection: Connection, columns: list[str], *, seen: bool) ->
           for key in updates if key not in (*_SIGHTING, "reopened_count")),
     )
     # `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
-    source = sa.select(*(load.c[key] for key in columns)).where(sa.true())
+    source = sa.select(*_staged_values(connection, load, columns)).where(sa.true())
     upsert = statement.from_select(columns, source).on_conflict_do_update(
         index_elements=["project_id", "fingerprint"], set_=updates,
         where=sa.not_(unchanged) if split else None,
@@ -897,6 +926,19 @@ def _upsert_staged(connection: Connection, columns: list[str], *, seen: bool) ->
         .where(sa.or_(*(ENTRY.c[key].is_distinct_from(load.c[key]) for key in _SIGHTING)))
     )
     connection.execute(sighted)
+
+
+def _staged_values(
+    connection: Connection, load: sa.Table, columns: Sequence[str]
+) -> list[sa.ColumnElement[Any]]:
+    """The staged columns as the register stores them (SQLite: NULL for its stand-ins)."""
+    if connection.dialect.name != "sqlite":
+        return [load.c[key] for key in columns]
+    return [
+        sa.func.nullif(load.c[key], sa.literal_column(repr(_SQLITE_NULLS[key]))).label(key)
+        if key in _SQLITE_NULLS else load.c[key]
+        for key in columns
+    ]
 
 
 def _where(verdict: Verdict) -> str:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from gate.models import Finding, RiskContext, ScanScope, Severity
+from gate.models import Finding, Location, RiskContext, ScanScope, Severity
 from register import queries, recording
 from register.errors import RegisterInputError
 from register.models import RiskEntry, RiskEvent, ScanRun
@@ -278,3 +278,32 @@ def test_a_worse_duplicate_of_a_fixed_finding_reopens_it_once(
                               .order_by(col(RiskEvent.id))).all()
     assert logged == ["opened", "fixed", "reopened"]
     assert_summary_exact(engine)
+
+
+def test_zeros_and_empty_texts_are_stored_as_given_and_missing_values_as_null(
+    engine: Engine,
+) -> None:
+    """Staging binds a stand-in for each missing value (0 for a text, '' for a number); a
+    text "0" or "" and a number 0 are values, stored as they came."""
+    zero = code("0", "0", "0", title="0", cvss_score=0.0, epss=0.0, epss_percentile=0.0,
+                confidence="", cwe=("0",), help_url="", cvss_vector="0")
+    zero = zero.model_copy(update={"location": Location(path="0", start_line=0, end_line=0,
+                                                        scope="")})
+    bare = dependency("pkg", "CVE-0", fix_versions=())
+    record_verdict_in(engine, verdict([zero, bare], run_id="r1"))
+    with engine.connect() as connection:
+        stored = {row.rule_id: row for row in connection.execute(sa.text(
+            "SELECT rule_id, title, path, snippet, start_line, end_line, scope, cvss_score, epss,"
+            " epss_percentile, confidence, cwe, help_url, cvss_vector, package, owasp"
+            " FROM risk_entry"))}
+        if engine.dialect.name == "sqlite":  # stored with the column's own type
+            types = connection.execute(sa.text(
+                "SELECT typeof(title), typeof(start_line), typeof(cvss_score) FROM risk_entry"
+                " WHERE rule_id = '0'")).one()
+            assert tuple(types) == ("text", "integer", "real")
+    values = [json.loads(v) if isinstance(v, str) and v.startswith("[") else v
+              for v in tuple(stored["0"])[1:]]  # JSON as SQLite's text or psycopg's list
+    assert values == ["0", "0", "0", 0, 0, "", 0.0, 0.0, 0.0, "", ["0"], "", "0", None, []]
+    missing = stored["CVE-0"]
+    assert (missing.path, missing.snippet, missing.start_line, missing.cvss_score,
+            missing.epss, missing.confidence, missing.help_url) == (None,) * 7
