@@ -103,9 +103,10 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 # database's, so never "unavailable, try again" (the bounded columns are refused before this).
 _TOO_LARGE_SQLSTATES = frozenset({"54000", "54001"})
 _LOAD = "risk_entry_load"
-_SEQ, _CHANGE = "load_seq", "load_change"  # staging-only columns
+_SEQ, _CHANGE, _ENTRY = "load_seq", "load_change", "load_entry"  # staging-only columns
 # The staged entry columns, in the order of a row's values; a row then holds its staging
-# sequence and its change (a list: building and encoding 100k dicts cost a second).
+# sequence, its change and its entry's id (a list: building and encoding 100k dicts cost a
+# second).
 _COLUMNS = (
     "project_id", "fingerprint", "kind", "scanner", "rule_id", "aliases", "title", "severity",
     "cvss_score", "path", "start_line", "package", "version", "manifest", "fix_versions",
@@ -117,14 +118,14 @@ _COLUMNS = (
     "scope",
 )
 _AT = {name: index for index, name in enumerate(_COLUMNS)}
-_SEQ_AT, _CHANGE_AT = len(_COLUMNS), len(_COLUMNS) + 1
+_SEQ_AT, _CHANGE_AT, _ENTRY_AT = len(_COLUMNS), len(_COLUMNS) + 1, len(_COLUMNS) + 2
 _TEXT_AT = tuple(_AT[key] for key in _TEXT_KEYS)
 _LIMITS = entry_limits(_AT)
 _OWNER, _STATUS, _DUE = _AT["owner"], _AT["status"], _AT["due_date"]
 _ACCEPTED, _FIRST, _LAST = _AT["accepted_until"], _AT["first_seen"], _AT["last_seen"]
 _FIXED, _REOPENED = _AT["fixed_at"], _AT["reopened_count"]
 _BRANCH, _LAST_RUN = _AT["branch"], _AT["last_run_id"]
-Row = list[Any]  # a staged row: the values of `_COLUMNS`, then sequence and change
+Row = list[Any]  # a staged row: the values of `_COLUMNS`, then sequence, change, entry id
 _DATETIME_COLUMNS = frozenset({"first_seen", "last_seen", "fixed_at"})
 _SIGHTING = ("last_seen", "last_run_id")  # what a re-run of an unchanged finding changes
 Converter = Callable[[Any], Any]
@@ -568,6 +569,7 @@ def _finding_row(
         where.scope,
         None,  # staging sequence
         None,  # change
+        None,  # entry id
     ]
     if check_nul:
         for at in _TEXT_AT:
@@ -598,6 +600,7 @@ def _apply_history(row: Row, known: _Known | None) -> str:
     """Adjust a fresh row for what the register already knows; return the change kind."""
     if known is None:
         return "opened"
+    row[_ENTRY_AT] = known.id
     run_time: datetime = row[_LAST]
     row[_FIRST] = known.first_seen
     row[_OWNER] = known.owner or row[_OWNER]
@@ -630,27 +633,53 @@ class _Merger:
     staged: bool = False  # the staging table exists
     handled: int = 0  # superseded rows of the tally already applied
     replaced: set[str] = field(default_factory=set)  # merged from a row since superseded
+    opened_ids: dict[str, int] = field(default_factory=dict)  # fingerprint -> its new entry
+    next_id: int | None = None  # SQLite: the next entry id (the transaction writes alone)
 
     def add(self, rows: list[Row], overlap: Overlapped) -> None:
         """Stage `rows` once the batch before is merged, and merge them on the worker."""
         rows = self._without_superseded(rows)
         if not rows:
             return
-        seen = False
+        opened = []
         for row in rows:
             if row[_FINGERPRINT] in self.replaced:
                 row[_REOPENED] = 0  # the earlier row's merge counted the reopening
                 if row[_CHANGE_AT] != "seen":
                     row[_CHANGE_AT] = _REPLACED
-            seen = seen or row[_CHANGE_AT] == "seen"
+                if row[_ENTRY_AT] is None:  # the entry its earlier row opened
+                    row[_ENTRY_AT] = self.opened_ids[row[_FINGERPRINT]]
+            elif row[_CHANGE_AT] == "opened":
+                opened.append(row)
+        seen = any(row[_CHANGE_AT] == "seen" for row in rows)
         overlap.wait()
+        for row, entry_id in zip(opened, self._new_ids(len(opened)), strict=True):
+            row[_ENTRY_AT] = self.opened_ids[row[_FINGERPRINT]] = entry_id
         if self.staged:
             _clear_staging(self.connection)
         else:
             _create_staging(self.connection)
             self.staged = True
         _load_rows(self.connection, rows)
-        overlap.submit(functools.partial(self._merge, seen=seen))
+        merge = functools.partial(self._merge, opened=bool(opened),
+                                  known=len(opened) < len(rows), seen=seen)
+        overlap.submit(merge)
+
+    def _new_ids(self, count: int) -> Sequence[int]:
+        """Ids for `count` new entries, in order: the staged rows carry them, so events and
+        inserts need no lookup by fingerprint."""
+        if not count:
+            return []
+        if self.connection.dialect.name == "postgresql":
+            sequence = sa.func.pg_get_serial_sequence(ENTRY.name, "id")
+            query = sa.select(sa.func.nextval(sequence)).select_from(
+                sa.func.generate_series(1, count))
+            return sorted(self.connection.execute(query).scalars())
+        if self.next_id is None:  # SQLite gives max + 1, and no one else writes meanwhile
+            top = self.connection.execute(sa.select(sa.func.max(ENTRY.c.id))).scalar()
+            self.next_id = (top or 0) + 1
+        first, self.next_id = self.next_id, self.next_id + count
+        return range(first, first + count)
 
     def let_held_replace(self, edits: Continuity) -> None:
         """Remove the entries merged this run from a row whose worse duplicate is held.
@@ -684,8 +713,11 @@ class _Merger:
         self.replaced.update(fingerprint for seq, fingerprint in superseded if seq not in here)
         return [row for row in rows if row[_SEQ_AT] not in dropped] if dropped else rows
 
-    def _merge(self, *, seen: bool) -> None:
-        _upsert_staged(self.connection, list(_COLUMNS), seen=seen)
+    def _merge(self, *, opened: bool, known: bool, seen: bool) -> None:
+        if opened:
+            _insert_opened(self.connection)
+        if known:
+            _upsert_staged(self.connection, list(_COLUMNS), seen=seen)
         _insert_change_events(self.connection, self.verdict, self.actor)
 
 
@@ -707,11 +739,11 @@ def _create_staging(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
-            f" SELECT {', '.join(_COLUMNS)}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE}"
-            " FROM risk_entry WITH NO DATA"
+            f" SELECT {', '.join(_COLUMNS)}, 0 AS {_SEQ}, CAST('' AS varchar(20)) AS {_CHANGE},"
+            f" id AS {_ENTRY} FROM risk_entry WITH NO DATA"
         )
     else:  # untyped columns: they keep the stand-ins for NULL as bound (`_SQLITE_NULLS`)
-        names = ", ".join((*_COLUMNS, _SEQ, _CHANGE))
+        names = ", ".join((*_COLUMNS, _SEQ, _CHANGE, _ENTRY))
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_LOAD} ({names})")
 
 
@@ -744,6 +776,7 @@ def _load_table(columns: Sequence[str]) -> sa.Table:
         *(sa.Column(key, ENTRY.c[key].type) for key in columns),
         sa.Column(_SEQ, sa.Integer),
         sa.Column(_CHANGE, sa.String(20)),
+        sa.Column(_ENTRY, sa.Integer),
         prefixes=["TEMPORARY"],
     )
 
@@ -813,7 +846,7 @@ def _sqlite_executemany(connection: Connection, rows: Iterable[Row]) -> None:
         return processor
 
     encode = _encoder(convert, _SQLITE_NULLS)
-    marks = ", ".join("?" for _ in range(_CHANGE_AT + 1))
+    marks = ", ".join("?" for _ in range(_ENTRY_AT + 1))
     driver: Any = connection.connection.driver_connection  # sqlite3's connection
     driver.executemany(
         f"INSERT INTO {_LOAD} VALUES ({marks})",  # noqa: S608 - fixed names, placeholders
@@ -843,7 +876,7 @@ def _pg_copy(connection: Connection, rows: Iterable[Row]) -> None:
 
     encode = _encoder(convert)
     driver: Any = connection.connection.driver_connection  # psycopg's connection
-    names = ", ".join((*_COLUMNS, _SEQ, _CHANGE))
+    names = ", ".join((*_COLUMNS, _SEQ, _CHANGE, _ENTRY))
     statement = f"COPY {_LOAD} ({names}) FROM STDIN (FORMAT BINARY)"
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         copy.set_types(list(types))
@@ -910,7 +943,8 @@ def _upsert_staged(connection: Connection, columns: list[str], *, seen: bool) ->
           for key in updates if key not in (*_SIGHTING, "reopened_count")),
     )
     # `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
-    source = sa.select(*_staged_values(connection, load, columns)).where(sa.true())
+    source = sa.select(*_staged_values(connection, load, columns)).where(
+        load.c[_CHANGE] != "opened")
     upsert = statement.from_select(columns, source).on_conflict_do_update(
         index_elements=["project_id", "fingerprint"], set_=updates,
         where=sa.not_(unchanged) if split else None,
@@ -921,8 +955,7 @@ def _upsert_staged(connection: Connection, columns: list[str], *, seen: bool) ->
     sighted = (
         sa.update(ENTRY)
         .values({key: load.c[key] for key in _SIGHTING})
-        .where(ENTRY.c.project_id == load.c.project_id, ENTRY.c.fingerprint == load.c.fingerprint)
-        .where(load.c[_CHANGE] == "seen")
+        .where(ENTRY.c.id == load.c[_ENTRY], load.c[_CHANGE] == "seen")
         .where(sa.or_(*(ENTRY.c[key].is_distinct_from(load.c[key]) for key in _SIGHTING)))
     )
     connection.execute(sighted)
@@ -955,15 +988,21 @@ def _event_columns(verdict: Verdict, actor: str) -> list[Any]:
     ]
 
 
+def _insert_opened(connection: Connection) -> None:
+    """The staged new entries, with the ids they were given (no conflict is possible: the
+    project's entries were read under its lock, and a fingerprint is staged once)."""
+    load = _load_table(_COLUMNS)
+    source = sa.select(load.c[_ENTRY], *_staged_values(connection, load, _COLUMNS)).where(
+        load.c[_CHANGE] == "opened")
+    connection.execute(sa.insert(ENTRY).from_select(["id", *_COLUMNS], source))
+
+
 def _insert_change_events(connection: Connection, verdict: Verdict, actor: str) -> None:
     """One event per opened or reopened entry, in the order the findings came."""
-    load = sa.table(_LOAD, sa.column("project_id"), sa.column("fingerprint"),
-                    sa.column(_SEQ), sa.column(_CHANGE, sa.String))
+    load = sa.table(_LOAD, sa.column(_ENTRY), sa.column(_SEQ), sa.column(_CHANGE, sa.String))
     detail = load.c[_CHANGE] + sa.literal(f" by {_where(verdict)}", sa.String)
     source = (
-        sa.select(ENTRY.c.id, *_event_columns(verdict, actor), load.c[_CHANGE], detail)
-        .join_from(load, ENTRY, sa.and_(ENTRY.c.project_id == load.c.project_id,
-                                        ENTRY.c.fingerprint == load.c.fingerprint))
+        sa.select(load.c[_ENTRY], *_event_columns(verdict, actor), load.c[_CHANGE], detail)
         .where(load.c[_CHANGE].in_(_LOGGED_CHANGES))
         .order_by(load.c[_SEQ])
     )
