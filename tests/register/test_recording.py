@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from gate.models import Finding, Location, RiskContext, ScanScope, Severity
 from register import queries, recording
+from register.db import make_engine, upgrade
 from register.errors import RegisterInputError
 from register.models import RiskEntry, RiskEvent, ScanRun
 from register.recording import record_verdict_in
@@ -307,3 +308,19 @@ def test_zeros_and_empty_texts_are_stored_as_given_and_missing_values_as_null(
     missing = stored["CVE-0"]
     assert (missing.path, missing.snippet, missing.start_line, missing.cvss_score,
             missing.epss, missing.confidence, missing.help_url) == (None,) * 7
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_sqlite_connection_bound_to_its_thread_merges_on_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `check_same_thread=true` sqlite3 refuses the connection on the merge worker, so
+    the batches are merged on the caller's thread instead."""
+    upgrade(database_url)
+    monkeypatch.setattr(recording, "_BATCH_ROWS", 2)
+    engine = make_engine(database_url + "?check_same_thread=true")
+    try:
+        result = record_verdict_in(engine, verdict(example_findings(), run_id="r1"))
+    finally:
+        engine.dispose()
+    assert (result.opened, result.findings) == (5, 5)
