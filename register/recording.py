@@ -345,9 +345,8 @@ def _insert_run(connection: Connection, verdict: Verdict, *, project_id: int, ac
         "recorded_at": utc_now(),
         "recorded_by": actor,
     }
-    insert = (
-        dialect_insert(connection)(RUN).values(values).on_conflict_do_nothing(index_elements=["run_id"])
-    )
+    insert = dialect_insert(connection)(RUN).values(values)
+    insert = insert.on_conflict_do_nothing(index_elements=["run_id"])
     return connection.execute(insert.returning(RUN.c.id)).first() is not None
 
 
