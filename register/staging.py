@@ -187,7 +187,7 @@ def may_thread(connection: Connection) -> bool:
 
 
 def _create_staging(connection: Connection) -> None:
-    """The temporary staging table: the entry columns, then sequence and change."""
+    """The temporary staging table: the entry columns, then sequence, change and entry id."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {_LOAD} ON COMMIT DROP AS"  # noqa: S608 - fixed names
@@ -221,7 +221,7 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def _load_table(columns: Sequence[str]) -> sa.Table:
-    """The staging table: the entry columns staged, plus sequence and change."""
+    """The staging table: the entry columns staged, then sequence, change and entry id."""
     return sa.Table(
         _LOAD,
         sa.MetaData(),
@@ -307,7 +307,7 @@ def _sqlite_executemany(connection: Connection, rows: Iterable[Row]) -> None:
 
 
 def _pg_copy(connection: Connection, rows: Iterable[Row]) -> None:
-    """Stage with a binary COPY into the temporary table (one round trip for all rows).
+    """Stage with a binary COPY into the temporary table (one round trip a batch).
 
     Binary: numbers, dates and times go as they are instead of as text to parse (a third less
     time than text COPY for 100k rows). JSON columns are sent as their text (`json`'s binary
@@ -395,7 +395,8 @@ def _upsert_staged(connection: Connection, columns: list[str], *, seen: bool) ->
         *(ENTRY.c[key].is_not_distinct_from(excluded[key])
           for key in updates if key not in (*_SIGHTING, "reopened_count")),
     )
-    # `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
+    # The WHERE clause (known rows only) also keeps SQLite from reading ON CONFLICT as a join
+    # constraint.
     source = sa.select(*_staged_values(connection, load, columns)).where(
         load.c[_CHANGE] != "opened")
     upsert = statement.from_select(columns, source).on_conflict_do_update(
@@ -428,6 +429,7 @@ def _staged_values(
 
 
 def run_words(verdict: Verdict) -> str:
+    """How events name the run: its id, its scope and its branch."""
     where = f"run {verdict.run_id} ({verdict.scope.value} scan"
     return where + (f" of {verdict.branch})" if verdict.branch else ")")
 
@@ -442,8 +444,9 @@ def event_columns(verdict: Verdict, actor: str) -> list[Any]:
 
 
 def _insert_opened(connection: Connection) -> None:
-    """The staged new entries, with the ids they were given (no conflict is possible: the
-    project's entries were read under its lock, and a fingerprint is staged once)."""
+    """The staged new entries, with the ids they were given. No conflict is possible: the
+    project's entries were read under its lock, a batch stages a fingerprint once, and a
+    later batch's duplicate of it is a "replaced" row, merged by the upsert."""
     load = _load_table(COLUMNS)
     source = sa.select(load.c[_ENTRY], *_staged_values(connection, load, COLUMNS)).where(
         load.c[_CHANGE] == "opened")
@@ -463,4 +466,5 @@ def _insert_change_events(connection: Connection, verdict: Verdict, actor: str) 
 
 
 def drop_staging(connection: Connection) -> None:
+    """Drop the staging table (PostgreSQL would at commit; SQLite keeps it per connection)."""
     connection.exec_driver_sql(f"DROP TABLE {_LOAD}")
