@@ -7,13 +7,17 @@ process so the peak memory is that of the step:
   into SQLite and PostgreSQL (wall time of the request, peak RSS of the server process).
 CPU time is the child's user + system time (for an upload, the server's during the request).
 Goals: 100,000 findings ≤ 3 s on SQLite, ≤ 5 s on PostgreSQL, peak memory ≤ 300 MB.
+`--before REF` also measures the code of git REF (a temporary worktree), alternating with this
+checkout case by case, and prints the ratios now / before of the median wall times.
 
-    .venv/bin/python bench/record_file.py --n 100000 [--repeat 3] [--skip-postgres]
+    .venv/bin/python bench/record_file.py --n 100000 [--repeat 3] [--before REF]
+        [--skip-postgres] [--skip-upload]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import multiprocessing
 import os
@@ -24,7 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ingest import POSTGRES_URL, drop_schema, make_finding, make_verdict, postgres_schema  # noqa: E402
 from views import free_port  # noqa: E402
 
-from register.db import make_engine, session_scope, upgrade  # noqa: E402
+from register.db import make_engine, session_scope  # noqa: E402
 from register.models import Role  # noqa: E402
 from register.web.tokens import create_token  # noqa: E402
 
@@ -75,10 +79,11 @@ def with_run_id(source: Path, target: Path) -> None:
 Measured = tuple[float, float, int, float]  # wall s, peak RSS MB, exit code/status, CPU s
 
 
-def run_measured(argv: list[str], env: dict[str, str]) -> Measured:
-    """Wall seconds, peak RSS in MB, exit code and CPU seconds of one child process."""
+def run_measured(argv: list[str], env: dict[str, str], code: Path = ROOT) -> Measured:
+    """Wall seconds, peak RSS in MB, exit code and CPU seconds of one child process run in
+    `code` (a checkout: `python -m` imports its packages)."""
     began = time.perf_counter()
-    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT,
+    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=code,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - began
@@ -88,17 +93,35 @@ def run_measured(argv: list[str], env: dict[str, str]) -> Measured:
     return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), cpu
 
 
-def cli_record(url: str, verdict: Path) -> Measured:
-    """`gate register record FILE --database URL` in a fresh process."""
+def cli_record(url: str, verdict: Path, code: Path = ROOT) -> Measured:
+    """`gate register record FILE --database URL` in a fresh process, with `code`'s riskgate."""
     argv = [sys.executable, "-m", "gate", "register", "record", str(verdict), "--database", url]
-    return run_measured(argv, {})
+    return run_measured(argv, {}, code)
+
+
+def migrate(url: str, code: Path) -> None:
+    """`gate db upgrade` with `code`'s riskgate (its migrations, whatever this checkout's are)."""
+    argv = [sys.executable, "-m", "gate", "db", "upgrade", "--database", url]
+    subprocess.run(argv, cwd=code, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def checkout(ref: str, directory: Path) -> Iterator[Path]:
+    """A detached worktree of `ref` in `directory`, removed afterwards."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet",
+                    str(directory), ref], check=True)
+    try:
+        yield directory
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(directory)],
+                       check=False)
 
 
 class Server:
     """uvicorn on loopback in a fresh process; its peak RSS and CPU are read when it exits."""
 
-    def __init__(self, url: str) -> None:
-        upgrade(url)
+    def __init__(self, url: str, code: Path = ROOT) -> None:
+        migrate(url, code)
         engine = make_engine(url)
         with session_scope(engine) as session:
             self.token = create_token(session, name="bench", role=Role.UPLOADER)[1]
@@ -108,7 +131,7 @@ class Server:
                "GATE_MAX_UPLOAD_BYTES": str(1 << 30)}
         command = [sys.executable, "-m", "uvicorn", "register.web.app:create_app", "--factory",
                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+        self.process = subprocess.Popen(command, cwd=code, env=env)
         for _ in range(300):
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
@@ -179,12 +202,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", help="git ref of the code to compare with (alternated)")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-upload", action="store_true")
     args = parser.parse_args()
     schemas: list[str] = []
-    with tempfile.TemporaryDirectory() as temp:
+    with tempfile.TemporaryDirectory() as temp, contextlib.ExitStack() as stack:
         directory = Path(temp)
+        codes = {"now": ROOT}
+        if args.before:
+            codes = {"before": stack.enter_context(checkout(args.before, directory / "before")),
+                     **codes}
         first, second = directory / "verdict.json", directory / "again.json"
         # In a process of its own: a child's peak RSS counts the parent's at fork/exec time,
         # so this process never holds a verdict.
@@ -197,33 +225,49 @@ def main() -> None:
             ("SQLite", lambda: fresh_sqlite(directory))]
         if not args.skip_postgres:
             backends.append(("PostgreSQL", lambda: fresh_postgres(schemas)))
-        results: dict[str, list[Measured]] = {}
+        results: dict[str, dict[str, list[Measured]]] = {}
         try:
             for _ in range(args.repeat):
                 for name, fresh in backends:
-                    url = fresh()
-                    if url is None:
-                        continue
-                    upgrade(url)
-                    results.setdefault(f"{name} CLI record (new)", []).append(
-                        cli_record(url, first))
-                    results.setdefault(f"{name} CLI record (same findings, new run)", []).append(
-                        cli_record(url, second))
-                    if args.skip_upload:
-                        continue
-                    server = Server(fresh() or url)
-                    idle = server.cpu()
-                    seconds, status = server.upload(first)
-                    cpu = server.cpu() - idle
-                    peak = server.stop()
-                    results.setdefault(f"{name} gzip upload (new)", []).append(
-                        (seconds, peak, status, cpu))
+                    for side, code in codes.items():
+                        measure(name, fresh, code, first, second, args.skip_upload,
+                                results.setdefault(side, {}))
         finally:
             for schema in schemas:
                 drop_schema(schema)
-    for label, runs in results.items():
-        report(label, runs)
+    for side, measured in results.items():
+        print(f"{side}" + (f" ({args.before})" if side == "before" else "") + ":")
+        for label, runs in measured.items():
+            report(label, runs)
+    if "before" in results:
+        print("ratios now / before (median wall time):")
+        for label, runs in results["now"].items():
+            before = statistics.median(run[0] for run in results["before"][label])
+            now = statistics.median(run[0] for run in runs)
+            print(f"  {label:<42} {now / before:5.2f}")
     print("  load average (1, 5, 15 min): " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+
+
+def measure(
+    name: str, fresh: Callable[[], str | None], code: Path, first: Path, second: Path,
+    skip_upload: bool, results: dict[str, list[Measured]],
+) -> None:
+    """One round of one backend with `code`'s riskgate: a new run, a re-run, an upload."""
+    url = fresh()
+    if url is None:
+        return
+    migrate(url, code)
+    results.setdefault(f"{name} CLI record (new)", []).append(cli_record(url, first, code))
+    results.setdefault(f"{name} CLI record (same findings, new run)", []).append(
+        cli_record(url, second, code))
+    if skip_upload:
+        return
+    server = Server(fresh() or url, code)
+    idle = server.cpu()
+    seconds, status = server.upload(first)
+    cpu = server.cpu() - idle
+    peak = server.stop()
+    results.setdefault(f"{name} gzip upload (new)", []).append((seconds, peak, status, cpu))
 
 
 if __name__ == "__main__":
