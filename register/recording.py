@@ -261,7 +261,7 @@ def _record_findings(
         findings, known, verdict=header, project_id=project_id, tally=tally,
         check_nul=may_hold_nul, edits=edits,
     )
-    merger = Merger(connection=connection, verdict=header, actor=actor,
+    merger = Merger(connection=connection, project_id=project_id, verdict=header, actor=actor,
                     superseded=tally.superseded)
     with Overlapped(threaded=may_thread(connection)) as overlap:
         for batch in batches(rows, _BATCH_ROWS):  # read while the batch before is merged

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from gate.models import Verdict
 from register.identity import Continuity
-from register.models import RiskEntry, RiskEvent, ScanRun
+from register.models import RiskEntry, RiskEvent
 from register.overlap import Overlapped
 from register.staged_row import (
     AT,
@@ -38,7 +38,6 @@ from register.staged_row import (
 
 T = TypeVar("T")
 ENTRY = RiskEntry.__table__  # type: ignore[attr-defined]
-RUN = ScanRun.__table__  # type: ignore[attr-defined]
 EVENT = RiskEvent.__table__  # type: ignore[attr-defined]
 EVENT_FIELDS = ["entry_id", "run_id", "at", "actor", "kind", "detail"]
 _LOAD = "risk_entry_load"
@@ -76,6 +75,7 @@ class Merger:
     """
 
     connection: Connection
+    project_id: int
     verdict: Verdict
     actor: str
     # (sequence, fingerprint) of streamed rows a worse duplicate replaced; grows as the
@@ -143,10 +143,8 @@ class Merger:
         if not held:
             return
         self.replaced.difference_update(held)
-        project_id = self.connection.execute(
-            sa.select(RUN.c.project_id).where(RUN.c.run_id == self.verdict.run_id)).scalar_one()
         for chunk in _chunks(held, 500):
-            ids = sa.select(ENTRY.c.id).where(ENTRY.c.project_id == project_id,
+            ids = sa.select(ENTRY.c.id).where(ENTRY.c.project_id == self.project_id,
                                               ENTRY.c.fingerprint.in_(chunk))
             self.connection.execute(sa.delete(EVENT).where(
                 EVENT.c.entry_id.in_(ids), EVENT.c.run_id == self.verdict.run_id))
