@@ -4,14 +4,16 @@ Writes a verdict of N findings (the mix of bench/ingest.py), then measures, each
 process so the peak memory is that of the step:
 - `gate register record FILE` into SQLite and into PostgreSQL (wall time, peak RSS);
 - a gzip upload to a real uvicorn on loopback (`POST /api/v1/runs`, Content-Encoding: gzip)
-  into SQLite and PostgreSQL (wall time of the request, peak RSS of the server process).
+  into SQLite and PostgreSQL (wall time of the request, peak RSS of the server process);
+- with `--outage`, `gate register record FILE` while the database is down (it spools the run)
+  and `gate register replay` of that spool into SQLite.
 CPU time is the child's user + system time (for an upload, the server's during the request).
 Goals: 100,000 findings ≤ 3 s on SQLite, ≤ 5 s on PostgreSQL, peak memory ≤ 300 MB.
 `--before REF` also measures the code of git REF (a temporary worktree), alternating with this
 checkout case by case, and prints the ratios now / before of the median wall times.
 
     .venv/bin/python bench/record_file.py --n 100000 [--repeat 3] [--before REF]
-        [--skip-postgres] [--skip-upload]
+        [--skip-postgres] [--skip-upload] [--outage] [--only-outage]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import gzip
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -79,15 +82,18 @@ def with_run_id(source: Path, target: Path) -> None:
 Measured = tuple[float, float, int, float]  # wall s, peak RSS MB, exit code/status, CPU s
 
 
-def run_measured(argv: list[str], env: dict[str, str], code: Path = ROOT) -> Measured:
+def run_measured(
+    argv: list[str], env: dict[str, str], code: Path = ROOT, *, expected: int = 0
+) -> Measured:
     """Wall seconds, peak RSS in MB, exit code and CPU seconds of one child process run in
-    `code` (a checkout: `python -m` imports its packages)."""
+    `code` (a checkout: `python -m` imports its packages); its stderr is shown unless it
+    exits `expected`."""
     began = time.perf_counter()
     process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=code,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - began
-    if status:
+    if os.waitstatus_to_exitcode(status) != expected:
         print("   ", process.stderr.read().decode()[-400:] if process.stderr else "")
     cpu = usage.ru_utime + usage.ru_stime
     return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), cpu
@@ -205,6 +211,10 @@ def main() -> None:
     parser.add_argument("--before", help="git ref of the code to compare with (alternated)")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-upload", action="store_true")
+    parser.add_argument("--outage", action="store_true",
+                        help="also spool while the database is down, and replay the spool")
+    parser.add_argument("--only-outage", action="store_true",
+                        help="only the outage cases (SQLite)")
     args = parser.parse_args()
     schemas: list[str] = []
     with tempfile.TemporaryDirectory() as temp, contextlib.ExitStack() as stack:
@@ -230,8 +240,11 @@ def main() -> None:
             for _ in range(args.repeat):
                 for name, fresh in backends:
                     for side, code in codes.items():
-                        measure(name, fresh, code, first, second, args.skip_upload,
-                                results.setdefault(side, {}))
+                        if not args.only_outage:
+                            measure(name, fresh, code, first, second, args.skip_upload,
+                                    results.setdefault(side, {}))
+                        if (args.outage or args.only_outage) and name == "SQLite":
+                            measure_outage(fresh, code, first, results.setdefault(side, {}))
         finally:
             for schema in schemas:
                 drop_schema(schema)
@@ -268,6 +281,33 @@ def measure(
     cpu = server.cpu() - idle
     peak = server.stop()
     results.setdefault(f"{name} gzip upload (new)", []).append((seconds, peak, status, cpu))
+
+
+CLOSED_PORT = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
+
+
+def measure_outage(
+    fresh: Callable[[], str | None], code: Path, verdict: Path,
+    results: dict[str, list[Measured]],
+) -> None:
+    """`gate register record` with the database down (exit 2, the run spooled), then
+    `gate register replay` of the spool into a fresh register."""
+    url = fresh()
+    if url is None:
+        return
+    migrate(url, code)
+    spool = Path(tempfile.mkdtemp(prefix="spool-"))
+    try:
+        down = [sys.executable, "-m", "gate", "register", "record", str(verdict),
+                "--database", CLOSED_PORT]
+        results.setdefault("SQLite CLI record, database down (spools)", []).append(
+            run_measured(down, {"GATE_SPOOL_DIR": str(spool)}, code, expected=2))
+        replay = [sys.executable, "-m", "gate", "register", "replay", "--spool-dir", str(spool),
+                  "--database", url]
+        results.setdefault("SQLite replay of that spool", []).append(
+            run_measured(replay, {}, code))
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
 
 
 if __name__ == "__main__":

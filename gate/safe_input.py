@@ -8,11 +8,12 @@ or a FIFO neither fills memory nor blocks), and JSON nested at most `MAX_DEPTH` 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gate.errors import GateError, ReportFormatError
 
@@ -26,24 +27,31 @@ def max_import_bytes() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_IMPORT_BYTES
 
 
+def open_regular_file(path: Path) -> BinaryIO:
+    """`path` opened to read, if it is a regular file (a FIFO is refused, not waited on);
+    `OSError` otherwise, whose `strerror` says why."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "Is a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise OSError(errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL, kind)
+        os.set_blocking(descriptor, True)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "rb")
+
+
 def read_regular_file(
     path: Path, *, limit: int, error: type[GateError] = ReportFormatError
 ) -> bytes:
     """The bytes of a regular file of at most `limit` bytes, else `error` naming the file."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        handle = open_regular_file(path)
     except OSError as exc:
         raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        mode = os.fstat(descriptor).st_mode
-    except OSError as exc:
-        os.close(descriptor)
-        raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    if not stat.S_ISREG(mode):
-        os.close(descriptor)
-        kind = "Is a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        raise error(f"{path}: cannot read: {kind}")
-    with os.fdopen(descriptor, "rb") as handle:
+    with handle:
         try:
             data = handle.read(limit + 1)
         except OSError as exc:

@@ -1,8 +1,10 @@
 """A local spool of verdicts the register could not take yet, replayed later.
 
-Each spooled run is one JSON file `<run_id>.json`, written atomically (temp file + rename):
-`{"spool_version": 1, "kind": "database"|"upload", "destination": ..., "reason": ...,
-"spooled_at": ..., "verdict": {...}}`. Secrets (passwords, tokens) are never written.
+Each spooled run is one JSON file `<kind>-<run_id>.json`, written atomically (temp file +
+rename): `{"spool_version": 1, "kind": "database"|"upload", "destination": ..., "reason": ...,
+"spooled_at": ..., "verdict": {...}}`, the verdict last, so a large one is written (and read
+back by `register.verdict_stream`) a piece at a time. Secrets (passwords, tokens) are never
+written.
 
 No run is lost to a full or unwritable spool directory: the run goes to a fallback
 directory under the system's temporary directory, and when that fails too `SpoolError` says
@@ -12,23 +14,29 @@ so. A damaged spool file (truncated, not a verdict) never blocks the others: rep
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
 from pydantic import ValidationError
 
 from gate.errors import ConfigError, GateError
 from gate.models import Verdict
-from gate.safe_input import max_import_bytes, read_regular_file
+from gate.safe_input import max_import_bytes, open_regular_file, read_regular_file
 
 SPOOL_VERSION = 1
 DAMAGED_DIR = "damaged"
+_SAFE_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_COPY_CHARS = 1 << 20
 
 
 class SpoolError(GateError):
@@ -75,33 +83,74 @@ def spool_verdict(
     When `spool_dir` cannot take it (a full disk, no permission) the fallback directory does;
     when neither can, `SpoolError` names both and why.
     """
+    def write(stream: TextIO) -> None:
+        stream.write(verdict.model_dump_json())
+
+    return _spool(write, run_id=verdict.run_id, spool_dir=spool_dir, destination=destination,
+                  kind=kind, reason=reason)
+
+
+def spool_verdict_file(
+    source: Path,
+    *,
+    run_id: str,
+    spool_dir: Path,
+    destination: str,
+    kind: str = "database",
+    reason: str = "",
+) -> Path:
+    """`spool_verdict` for a verdict JSON file (already validated by the caller): its text is
+    copied as it is, a chunk at a time, so memory does not grow with its size."""
+    def write(stream: TextIO) -> None:
+        with io.TextIOWrapper(open_regular_file(source), encoding="utf-8", newline="") as text:
+            shutil.copyfileobj(text, stream, _COPY_CHARS)
+
+    return _spool(write, run_id=run_id, spool_dir=spool_dir, destination=destination,
+                  kind=kind, reason=reason)
+
+
+def spool_name(kind: str, run_id: str) -> str:
+    """The spool file's name: the kind and the run id, or a digest of a run id that is no
+    safe file name (a verdict's run id is any text)."""
+    safe = run_id if _SAFE_RUN_ID.fullmatch(run_id) else hashlib.sha256(
+        run_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{kind}-{safe}.json"
+
+
+def _spool(
+    write: Callable[[TextIO], None], *, run_id: str, spool_dir: Path, destination: str,
+    kind: str, reason: str,
+) -> Path:
     problems = []
     for directory in dict.fromkeys([spool_dir, fallback_spool_dir()]):
         try:
-            return _write_spool_file(verdict, spool_dir=directory, destination=destination,
-                                     kind=kind, reason=reason)
+            return _write_spool_file(write, run_id=run_id, spool_dir=directory,
+                                     destination=destination, kind=kind, reason=reason)
         except OSError as exc:
             problems.append(f"{directory}: {exc.strerror or exc}")
-    raise SpoolError(f"run {verdict.run_id} could not be spooled ({'; '.join(problems)})")
+    raise SpoolError(f"run {run_id} could not be spooled ({'; '.join(problems)})")
 
 
 def _write_spool_file(
-    verdict: Verdict, *, spool_dir: Path, destination: str, kind: str, reason: str
+    write: Callable[[TextIO], None], *, run_id: str, spool_dir: Path, destination: str,
+    kind: str, reason: str,
 ) -> Path:
+    """The envelope's fields, then `write`'s verdict as its last field `verdict`."""
     spool_dir.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {
+    envelope = json.dumps({
         "spool_version": SPOOL_VERSION,
         "kind": kind,
         "destination": destination,
         "reason": reason,
         "spooled_at": datetime.now(UTC).isoformat(),
-        "verdict": verdict.model_dump(mode="json"),
-    }
-    target = spool_dir / f"{kind}-{verdict.run_id}.json"
+    })
+    target = spool_dir / spool_name(kind, run_id)
     handle, temp = tempfile.mkstemp(dir=spool_dir, prefix=".tmp-", suffix=".json")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(envelope[:-1] + ', "verdict": ')
+            write(stream)
+            stream.write("}")
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, target)

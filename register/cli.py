@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from gate.cli import handle_errors
 from gate.extras import require_server
-from gate.spool import SpoolError, pending, readable_pending
+from gate.spool import SpoolError, pending
 from register import queries, triage
 from register.config import load_settings
 from register.db import current_revision, head_revision, make_engine, open_register, safe_url
@@ -37,8 +37,7 @@ from register.evidence import evidence_fields
 from register.filters import EntryFilter
 from register.models import RiskEntry, RiskEntryPublic
 from register.project_cli import project_group
-from register.record_files import record_files
-from register.recording import record_verdict_in
+from register.record_files import record_files, replay_database_spool
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
 from register.web.cli import token_group
 
@@ -175,7 +174,8 @@ def replay(spool_dir: Path | None, database: str | None, token: str | None, acto
         return
     damaged: list[str] = []
     if database_files:
-        _replay_database(directory, url=settings.database_url, actor=actor, damaged=damaged)
+        replay_database_spool(database_files, url=settings.database_url, actor=actor,
+                              echo=click.echo, damaged=damaged)
     if upload_files:
         if not token:
             raise RegisterInputError(
@@ -190,17 +190,6 @@ def replay(spool_dir: Path | None, database: str | None, token: str | None, acto
     if damaged:
         raise SpoolError(f"{len(damaged)} damaged spool file(s) set aside; every other run "
                          "was replayed")
-
-
-def _replay_database(directory: Path, *, url: str, actor: str, damaged: list[str]) -> None:
-    engine = open_register(url)
-    try:
-        for spooled in readable_pending(directory, kind="database", damaged=damaged):
-            result = record_verdict_in(engine, spooled.verdict, actor=actor)
-            spooled.path.unlink()
-            click.echo(f"{spooled.path.name}: {result.summary()}")
-    finally:
-        engine.dispose()
 
 
 def _entry_row(entry: RiskEntry) -> tuple[Any, ...]:

@@ -6,6 +6,8 @@ database is down, out of date or fails mid-way, every file not yet recorded is s
 A lone file is read fast (`read_verdict_file(fast=True)`): its findings are first read while
 they are recorded, and whatever refuses it is decided again on the file read exactly. Several
 files are each read whole first, so that a bad one is refused before any is recorded.
+A file is spooled as its text (never parsed whole) once its findings are checked, and
+`gate register replay` records a spooled run as a stream too.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from gate.safe_input import max_import_bytes, read_regular_file
-from gate.spool import spool_verdict
+from gate.spool import set_aside, spool_verdict_file
 from register.db import open_register, safe_url
 from register.errors import DatabaseUnavailableError, RegisterError, RegisterInputError
 from register.recording import RecordResult, record_verdict_in
-from register.verdict_stream import VerdictFile, exactly_on_refusal, read_verdict_file
+from register.verdict_stream import (
+    VerdictFile,
+    VerdictFileError,
+    exactly_on_refusal,
+    read_verdict_file,
+)
 
 
 def record_files(
@@ -44,17 +50,45 @@ def record_files(
     except RegisterInputError:
         raise
     except (RegisterError, SQLAlchemyError) as exc:
-        for verdict in verdicts[done:]:
-            if not verdict.exact:  # a bad file is refused as if read whole first
-                read_verdict_file(verdict.path)
+        # A bad file is refused as when recorded, never spooled.
+        unrecorded = [exactly_on_refusal(verdict, _checked) for verdict in verdicts[done:]]
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        spooled = [_spool(path, spool_dir=spool_dir, url=url, reason=reason)
-                   for path in files[done:]]
+        spooled = [_spool(verdict, spool_dir=spool_dir, url=url, reason=reason)
+                   for verdict in unrecorded]
         where = ", ".join(sorted({str(path.parent) for path in spooled}))
         raise DatabaseUnavailableError(
             f"{reason}; {len(spooled)} run(s) not recorded were spooled to {where} "
             "(record them with `gate register replay`)"
         ) from exc
+
+
+def replay_database_spool(
+    paths: Sequence[Path], *, url: str, actor: str, echo: Callable[[str], None],
+    damaged: list[str],
+) -> None:
+    """Record each spooled run (a stream, as `record_files`), removing its file once recorded.
+
+    A file that is no verdict, or one the register refuses, is moved to `damaged/` and noted
+    in `damaged`; the others are replayed. An outage stops the replay, keeping every file.
+    """
+    engine = open_register(url)
+    try:
+        for path in paths:
+            try:
+                verdict = read_verdict_file(path, fast=True, within="verdict")
+                result = _record_one(engine, verdict, project=None, actor=actor)
+            except RegisterInputError as exc:
+                damaged.append(f"{path}: unreadable spool file: {_detail(exc)}; "
+                               f"moved to {set_aside(path)}")
+                continue
+            path.unlink()
+            echo(f"{path.name}: {result.summary()}")
+    finally:
+        engine.dispose()
+
+
+def _detail(exc: RegisterInputError) -> str:
+    return exc.detail if isinstance(exc, VerdictFileError) else str(exc)
 
 
 def _record_one(
@@ -69,10 +103,13 @@ def _record_one(
     return exactly_on_refusal(verdict, record)
 
 
-def _spool(path: Path, *, spool_dir: Path, url: str, reason: str) -> Path:
-    # Imported here: the report formats are only needed on an outage, not to record.
-    from gate.report.json_report import load_verdict
+def _checked(verdict: VerdictFile) -> VerdictFile:
+    """`verdict` once each of its findings is read valid."""
+    for _ in verdict.findings():
+        pass
+    return verdict
 
-    verdict = load_verdict(read_regular_file(path, limit=max_import_bytes()), source=str(path))
-    return spool_verdict(verdict, spool_dir=spool_dir, destination=safe_url(url),
-                         kind="database", reason=reason)
+
+def _spool(verdict: VerdictFile, *, spool_dir: Path, url: str, reason: str) -> Path:
+    return spool_verdict_file(verdict.path, run_id=verdict.header.run_id, spool_dir=spool_dir,
+                              destination=safe_url(url), kind="database", reason=reason)

@@ -10,11 +10,13 @@ Read `fast`, the first pass finds the batches by searching the text for where fi
 instead of decoding each (a tenth of the time); a batch that is then not what the exact reader
 would read raises `SplitMissed`, and `exactly_on_refusal` does the work again on the exact read.
 Any problem is a `RegisterInputError` naming the file and the place (line and column, or the
-field path such as `findings.12.finding.severity`).
+field path such as `findings.12.finding.severity`). A verdict may also be read from a field of
+the file's top-level object (`within`: a spool file's `verdict`).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -25,7 +27,7 @@ from typing import Any, TextIO, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from gate.models import EvaluatedFinding, Verdict
-from gate.safe_input import MAX_DEPTH, nesting_depth
+from gate.safe_input import MAX_DEPTH, nesting_depth, open_regular_file
 from register.errors import RegisterInputError, field_path
 
 CHUNK_CHARS = 1 << 20
@@ -187,6 +189,7 @@ class VerdictFile:
     # False: the batches were found by the fast split and their findings not read yet, so
     # `findings()` raises `SplitMissed` where the exact reader might read otherwise
     exact: bool = True
+    within: str | None = None  # the field of a top-level object that holds the verdict
 
     def findings(self) -> Iterator[EvaluatedFinding]:
         """Each finding, validated, in file order (a batch's JSON text at a time)."""
@@ -232,8 +235,13 @@ class VerdictFile:
                 raise _syntax_error(self.path, exc) from exc
 
 
-def read_verdict_file(path: Path, *, fast: bool = False) -> VerdictFile:
+def read_verdict_file(
+    path: Path, *, fast: bool = False, within: str | None = None
+) -> VerdictFile:
     """Read `path`'s header and count its findings; `RegisterInputError` when it is no verdict.
+
+    `within` names the field of the file's top-level object that holds the verdict (a spool
+    file's `verdict`); its other fields are read over.
 
     `fast` finds where the findings lie by searching their text instead of reading each one
     (see `_skip_array`); the file's findings are then read only by `findings()`, which raises
@@ -242,10 +250,10 @@ def read_verdict_file(path: Path, *, fast: bool = False) -> VerdictFile:
     """
     if fast:
         try:
-            return _read_verdict_file(path, fast=True)
+            return _read_verdict_file(path, fast=True, within=within)
         except RegisterInputError:
             pass
-    return _read_verdict_file(path, fast=False)
+    return _read_verdict_file(path, fast=False, within=within)
 
 
 def exactly_on_refusal(
@@ -262,14 +270,17 @@ def exactly_on_refusal(
     except Exception as exc:
         if verdict.exact or not isinstance(exc, (SplitMissed, *refusals)):
             raise
-    return use(read_verdict_file(verdict.path))
+    return use(read_verdict_file(verdict.path, within=verdict.within))
 
 
-def _read_verdict_file(path: Path, *, fast: bool) -> VerdictFile:
+def _read_verdict_file(path: Path, *, fast: bool, within: str | None) -> VerdictFile:
     try:
         with _open(path) as handle:
             reader = _Reader(handle)
-            fields, count, findings_at, batches = _top_level(reader, fast=fast)
+            if within is None:
+                fields, count, findings_at, batches = _top_level(reader, fast=fast)
+            else:
+                fields, count, findings_at, batches = _field(reader, within, fast=fast)
             saw_nul = reader.saw_nul_escape or bool(_SUSPECT_ESCAPE.search(reader.buffer))
     except _NotJson as exc:
         raise _syntax_error(path, exc) from exc
@@ -289,7 +300,8 @@ def _read_verdict_file(path: Path, *, fast: bool) -> VerdictFile:
     except ValidationError as exc:
         raise _invalid(path, exc) from exc
     return VerdictFile(path=path, header=header, finding_count=count, findings_at=findings_at,
-                       may_hold_nul=saw_nul, batches=batches, exact=not fast or not batches)
+                       may_hold_nul=saw_nul, batches=batches, exact=not fast or not batches,
+                       within=within)
 
 
 Batches = tuple[tuple[int, int], ...]
@@ -297,34 +309,64 @@ Batches = tuple[tuple[int, int], ...]
 
 def _top_level(reader: _Reader, *, fast: bool) -> tuple[Any, int, int | None, Batches]:
     """The top-level object without its findings, their count, where they start, their batches."""
+    found = _verdict(reader, fast=fast)
+    _expect_end(reader)
+    return found
+
+
+def _field(
+    reader: _Reader, name: str, *, fast: bool
+) -> tuple[Any, int, int | None, Batches]:
+    """`_top_level` for the verdict held by field `name` of the top-level object."""
+    reader.expect("{")
+    found: tuple[Any, int, int | None, Batches] | None = None
+    while reader.peek() != "}":  # after `{` only: a `,` must be followed by a field
+        key = reader.value()
+        if not isinstance(key, str):
+            raise _NotJson("expected a field name", reader.tell())
+        reader.expect(":")
+        if key != name:
+            reader.value()
+        elif found is None:
+            found = _verdict(reader, fast=fast)
+        else:
+            raise _NotJson(f"a second field {name!r}", reader.tell())
+        if reader.expect(",}") == "}":
+            break
+        if reader.peek() == "}":
+            raise _NotJson("expected a field name", reader.tell())
+    if found is None:
+        raise _NotJson(f"no field {name!r} in the top-level object", reader.tell())
+    _expect_end(reader)
+    return found
+
+
+def _verdict(reader: _Reader, *, fast: bool) -> tuple[Any, int, int | None, Batches]:
+    """The next value; an object is read without its findings, which are stepped over."""
     if reader.peek() != "{":
-        document = reader.value()
-        _expect_end(reader)
-        return document, 0, None, ()
+        return reader.value(), 0, None, ()
     reader.expect("{")
     fields: dict[str, Any] = {}
     count, findings_at = 0, None
     batches: Batches = ()
     if reader.peek() == "}":
         reader.expect("}")
-    else:
-        while True:
-            key = reader.value()
-            if not isinstance(key, str):
-                raise _NotJson("expected a field name", reader.tell())
-            reader.expect(":")
-            if key == "findings" and reader.peek() == "[":
-                findings_at = reader.tell()
-                count, batches = _skip_array(reader, fast=fast)
-                fields.pop("findings", None)
-            else:
-                fields[key] = reader.value()
-                if key == "findings":
-                    findings_at, batches = None, ()
-            if reader.expect(",}") == "}":
-                break
-    _expect_end(reader)
-    return fields, count, findings_at, batches
+        return fields, count, findings_at, batches
+    while True:
+        key = reader.value()
+        if not isinstance(key, str):
+            raise _NotJson("expected a field name", reader.tell())
+        reader.expect(":")
+        if key == "findings" and reader.peek() == "[":
+            findings_at = reader.tell()
+            count, batches = _skip_array(reader, fast=fast)
+            fields.pop("findings", None)
+        else:
+            fields[key] = reader.value()
+            if key == "findings":
+                findings_at, batches = None, ()
+        if reader.expect(",}") == "}":
+            return fields, count, findings_at, batches
 
 
 def _skip_array(reader: _Reader, *, fast: bool) -> tuple[int, Batches]:
@@ -417,8 +459,9 @@ def _skip_chars(reader: _Reader, count: int) -> None:
 
 
 def _open(path: Path) -> TextIO:
+    """The file as text, if it is a regular file (a FIFO would block the reader)."""
     # newline="" keeps offsets exact: no newline translation between the two passes.
-    return path.open(encoding="utf-8", newline="")
+    return io.TextIOWrapper(open_regular_file(path), encoding="utf-8", newline="")
 
 
 def _line_column(path: Path, offset: int) -> tuple[int, int]:

@@ -258,3 +258,27 @@ def test_a_truncated_spool_file_does_not_stop_the_replay(tmp_path: Path) -> None
     assert (spool / "damaged" / files[0].name).is_file()
     assert f"{files[0]}: unreadable spool file" in process.stderr
     assert not list(spool.glob("database-*.json"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_fifo_or_a_directory_given_as_a_verdict_is_refused_not_waited_on(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "verdict.json"
+    os.mkfifo(fifo)
+    database = f"sqlite:///{tmp_path / 'r.db'}"
+    for target, problem in ((fifo, "not a regular file"), (tmp_path, "Is a directory")):
+        process = gate("register", "record", str(target), "--database", database, timeout=60)
+        assert process.returncode == 3
+        assert one_line(process) == f"gate: error: {target}: cannot read: {problem}"
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    os.mkfifo(spool / "database-pipe.json")
+    assert gate("db", "upgrade", "--database", database).returncode == 0
+    replay = gate("register", "replay", "--spool-dir", str(spool), "--database", database,
+                  timeout=60)
+    assert replay.returncode == 2
+    assert "database-pipe.json: unreadable spool file: cannot read: not a regular file" in (
+        replay.stderr)
+    assert (spool / "damaged" / "database-pipe.json").exists()

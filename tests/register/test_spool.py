@@ -14,11 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from gate.cli import cli
+from gate.models import Finding, Severity
 from gate.recording_sink import record_verdict
-from gate.spool import pending
+from gate.spool import pending, spool_name
 from register import queries
 from register.db import make_engine, upgrade
-from tests.register.factories import T0, example_findings, verdict
+from register.verdict_stream import BATCH
+from tests.register.factories import T0, dependency, example_findings, verdict
 
 CLOSED_PORT_URL = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test"
 
@@ -99,3 +101,143 @@ def test_register_record_with_the_database_down_exits_2_in_one_line_and_spools(
     replayed = _replay(spool, database_url)
     assert "5 opened" in replayed and "2 fixed" in replayed
     assert pending(spool) == [] and _open_entries(database_url) == 3
+
+
+def _many_findings(count: int) -> list[Finding]:
+    """`count` distinct dependency findings: more than one batch of the streamed reader."""
+    return [dependency(f"package-{n}", f"CVE-2026-{n:05d}", severity=Severity.HIGH)
+            for n in range(count)]
+
+
+def _record_while_down(files: list[Path], spool: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GATE_SPOOL_DIR": str(spool), "GATE_DATABASE_URL": CLOSED_PORT_URL}
+    return subprocess.run([sys.executable, "-m", "gate", "register", "record",
+                           *map(str, files)],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def _replay_all(spool: Path, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gate", "register", "replay", "--spool-dir",
+                           str(spool), "--database", url],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_verdict_file_is_spooled_as_its_text_and_replayed_as_a_stream(
+    tmp_path: Path, engine: Engine, database_url: str
+) -> None:
+    path = tmp_path / "big.json"
+    text = json.dumps(verdict(_many_findings(BATCH * 2 + 5), run_id="big-1")
+                      .model_dump(mode="json"), indent=1)  # as a person might keep it
+    path.write_text(text, encoding="utf-8")
+    spool = tmp_path / "spool"
+
+    down = _record_while_down([path], spool)
+    assert down.returncode == 2, down.stderr
+    [spooled] = pending(spool)
+    stored = spooled.read_text(encoding="utf-8")
+    assert stored.endswith(f'"verdict": {text}}}'), "the file's text is spooled as it is"
+    envelope = json.loads(stored)
+    assert (envelope["spool_version"], envelope["kind"]) == (1, "database")
+    assert "s3cret" not in stored and "unavailable" in envelope["reason"]
+
+    replayed = _replay_all(spool, database_url)
+    assert replayed.returncode == 0, replayed.stderr
+    assert f"{BATCH * 2 + 5} opened" in replayed.stdout
+    assert pending(spool) == [] and _open_entries(database_url) == BATCH * 2 + 5
+
+
+def test_spool_files_of_earlier_versions_and_any_field_order_replay(
+    tmp_path: Path, engine: Engine, database_url: str
+) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    earlier = {  # as riskgate wrote it before: `json.dump` of the whole document
+        "spool_version": 1, "kind": "database", "destination": "sqlite:///x.db",
+        "reason": "down", "spooled_at": "2026-01-05T09:00:00+00:00",
+        "verdict": verdict(example_findings(), run_id="old-1").model_dump(mode="json"),
+    }
+    (spool / "database-old-1.json").write_text(json.dumps(earlier))
+    reordered = {"verdict": verdict(example_findings()[:2], run_id="old-2",
+                                    at=T0 + timedelta(days=1)).model_dump(mode="json"),
+                 "kind": "database", "spool_version": 1}
+    later = spool / "database-old-2.json"
+    later.write_text(json.dumps(reordered, indent=2))
+    os.utime(later, (later.stat().st_atime, later.stat().st_mtime + 5))  # replayed second
+
+    replayed = _replay_all(spool, database_url)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "run old-1" in replayed.stdout and "3 fixed" in replayed.stdout
+    assert pending(spool) == [] and _open_entries(database_url) == 2
+
+
+def test_a_bad_verdict_file_is_refused_not_spooled_while_the_database_is_down(
+    tmp_path: Path,
+) -> None:
+    document = verdict(_many_findings(BATCH + 10), run_id="bad-1").model_dump(mode="json")
+    document["findings"][BATCH + 3]["finding"]["severity"] = "apocalyptic"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    spool = tmp_path / "spool"
+
+    down = _record_while_down([path], spool)
+    assert down.returncode == 3, down.stderr
+    assert len(down.stderr.strip().splitlines()) == 1, down.stderr
+    assert f"{path}: not a verdict: findings.{BATCH + 3}.finding.severity" in down.stderr
+    assert pending(spool) == []
+
+
+def test_damaged_spool_files_are_set_aside_with_the_place_and_the_others_replayed(
+    tmp_path: Path, engine: Engine, database_url: str
+) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    good = verdict(example_findings(), run_id="good-1").model_dump(mode="json")
+    bad_finding = verdict(_many_findings(BATCH + 2), run_id="bad-1").model_dump(mode="json")
+    bad_finding["findings"][BATCH + 1]["action"] = "shrug"
+    broken = json.dumps({"kind": "database", "verdict": good}).replace('"reason"', '"reason', 1)
+    damaged = {
+        "database-a.json": json.dumps({"kind": "database", "verdict": bad_finding}),
+        "database-b.json": json.dumps({"kind": "database"}),
+        "database-c.json": json.dumps({"verdict": good, "verdict ": 1})[:-1] + ', "verdict": {}}',
+        "database-d.json": broken,
+        "database-e.json": "[]",
+    }
+    for name, text in damaged.items():
+        (spool / name).write_text(text)
+    (spool / "database-z.json").write_text(json.dumps({"kind": "database", "verdict": good}))
+
+    replayed = _replay_all(spool, database_url)
+    assert replayed.returncode == 2, replayed.stderr
+    assert replayed.stdout.startswith("database-z.json: run good-1")
+    assert _open_entries(database_url) == 5
+    errors = replayed.stderr.splitlines()
+    assert len(errors) == len(damaged) + 1 and "Traceback" not in replayed.stderr
+    assert "set aside" in errors[-1]
+    expected = {
+        "database-a.json": f"not a verdict: findings.{BATCH + 1}.action",
+        "database-b.json": "no field 'verdict'",
+        "database-c.json": "a second field 'verdict'",
+        "database-d.json": "not valid JSON at line 1",
+        "database-e.json": "expected '{'",
+    }
+    for name, problem in expected.items():
+        [line] = [line for line in errors if f"{spool / name}: unreadable spool file" in line]
+        assert problem in line, line
+        assert f"moved to {spool / 'damaged' / name}" in line
+        assert (spool / "damaged" / name).is_file()
+    assert pending(spool) == []
+
+
+def test_a_run_id_that_is_no_file_name_is_spooled_inside_the_spool(
+    tmp_path: Path, engine: Engine, database_url: str
+) -> None:
+    hostile = "../../outside/run"
+    spool = tmp_path / "a" / "b" / "spool"
+    outcome = record_verdict(verdict(example_findings(), run_id=hostile),
+                             database_url=CLOSED_PORT_URL, spool_dir=spool)
+    assert outcome.spooled_to is not None and outcome.spooled_to.parent == spool
+    assert not (tmp_path / "a" / "outside").exists()
+    assert spool_name("database", hostile) != spool_name("database", "../../outside/run2")
+    replayed = _replay_all(spool, database_url)
+    assert replayed.returncode == 0, replayed.stderr
+    assert f"run {hostile}" in replayed.stdout
