@@ -21,17 +21,14 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import ValidationError
-
-from gate.errors import ConfigError, GateError
+from gate.errors import GateError
 from gate.models import Verdict
-from gate.safe_input import max_import_bytes, open_regular_file, read_regular_file
+from gate.safe_input import open_regular_file
 
 SPOOL_VERSION = 1
 DAMAGED_DIR = "damaged"
@@ -58,16 +55,6 @@ def spooled_where(path: Path, spool_dir: Path) -> str:
         return str(path)
     return (f"{path} (the spool directory {spool_dir} could not take it; "
             f"replay with --spool-dir {path.parent})")
-
-
-@dataclass(frozen=True, kw_only=True)
-class SpooledRun:
-    """One spooled verdict and where it was meant to go."""
-
-    path: Path
-    kind: str
-    destination: str
-    verdict: Verdict
 
 
 def spool_verdict(
@@ -167,38 +154,6 @@ def pending(spool_dir: Path, *, kind: str | None = None) -> list[Path]:
     pattern = f"{kind}-*.json" if kind else "*.json"
     files = [p for p in spool_dir.glob(pattern) if not p.name.startswith(".tmp-")]
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
-
-
-def read_spooled(path: Path) -> SpooledRun:
-    """Load one spool file; a damaged one is a one-line error naming it (exit 3)."""
-    try:
-        raw = read_regular_file(path, limit=max_import_bytes(), error=ConfigError)
-        document = json.loads(raw)
-        verdict = Verdict.model_validate(document["verdict"])
-        return SpooledRun(
-            path=path,
-            kind=str(document["kind"]),
-            destination=str(document["destination"]),
-            verdict=verdict,
-        )
-    except ConfigError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, RecursionError, ValidationError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"{path}: unreadable spool file: {first}") from exc
-
-
-def readable_pending(spool_dir: Path, *, kind: str, damaged: list[str]) -> Iterator[SpooledRun]:
-    """Each readable spooled run of `kind`, oldest first, read one at a time.
-
-    A damaged file is moved to `damaged/` (so it blocks no later replay) and a line saying
-    so is appended to `damaged`.
-    """
-    for path in pending(spool_dir, kind=kind):
-        try:
-            yield read_spooled(path)
-        except ConfigError as exc:
-            damaged.append(f"{exc}; moved to {set_aside(path)}")
 
 
 def set_aside(path: Path) -> Path:

@@ -2,7 +2,8 @@
 
 Connection errors, 5xx and 429 are retried with exponential backoff; when every attempt
 fails the verdict is spooled (without the token) so `gate register replay --token ...`
-can send it later. Any other 4xx is final: retrying or spooling would not change the answer.
+can send it later (`register.spool_replay`). Any other 4xx is final: retrying or spooling
+would not change the answer.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import httpx
 
 from gate.errors import ConfigError, GateError
 from gate.models import Verdict
-from gate.spool import readable_pending, spool_verdict, spooled_where
+from gate.spool import spool_verdict, spooled_where
 
 RUNS_PATH = "/api/v1/runs"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
 SPOOL_KIND = "upload"
+GZIP_LEVEL = 6
 
 
 class UploadRejectedError(GateError):
@@ -86,25 +88,22 @@ def _wait(policy: RetryPolicy, attempt: int, response: httpx.Response | None) ->
 
 
 def send_verdict_json(
-    body: bytes, *, url: str, token: str, policy: RetryPolicy
+    gzipped: bytes, *, url: str, token: str, policy: RetryPolicy
 ) -> tuple[httpx.Response | None, int, str]:
-    """POST a serialised verdict with retries; (last response or None, attempts, last error).
-
-    The body is sent gzip-compressed (a 100,000-finding verdict: ~65 MB of JSON, ~5 MB sent).
-    """
+    """POST a gzip-compressed verdict JSON with retries; (last response or None, attempts,
+    last error). A 100,000-finding verdict: ~65 MB of JSON, ~5 MB sent."""
     endpoint = runs_endpoint(url)
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/json",
         "Content-Encoding": "gzip",
     }
-    body = gzip.compress(body, compresslevel=6)
     response: httpx.Response | None = None
     error = ""
     with httpx.Client(timeout=policy.timeout_seconds) as client:
         for attempt in range(1, policy.attempts + 1):
             try:
-                response = client.post(endpoint, content=body, headers=headers)
+                response = client.post(endpoint, content=gzipped, headers=headers)
             except httpx.HTTPError as exc:
                 response, error = None, f"{type(exc).__name__}: {exc}"
             else:
@@ -116,10 +115,11 @@ def send_verdict_json(
     return response, policy.attempts, error
 
 
-def deliver(body: bytes, *, url: str, token: str, policy: RetryPolicy) -> UploadOutcome:
-    """Send once with retries; raise on a final refusal, else report sent or not sent."""
+def deliver(gzipped: bytes, *, url: str, token: str, policy: RetryPolicy) -> UploadOutcome:
+    """Send a gzip-compressed verdict JSON once with retries; raise on a final refusal, else
+    report sent or not sent."""
     endpoint = runs_endpoint(url)
-    response, attempts, error = send_verdict_json(body, url=url, token=token, policy=policy)
+    response, attempts, error = send_verdict_json(gzipped, url=url, token=token, policy=policy)
     if response is not None and response.status_code not in RETRY_STATUSES:
         if response.is_success:
             return UploadOutcome(
@@ -143,13 +143,13 @@ def upload_verdict(
     attempts: int = 4,
     backoff_seconds: float = 1.0,
 ) -> UploadOutcome:
-    """Upload with retries; when the service stays unreachable, spool for `replay_uploads`.
+    """Upload with retries; when the service stays unreachable, spool for `gate register replay`.
 
     The spool file names the endpoint, never the token. A 401/403 raises `UploadAuthError`,
     any other 4xx `UploadRejectedError`: both would fail again on replay.
     """
     policy = RetryPolicy(attempts=attempts, backoff_seconds=backoff_seconds)
-    body = verdict.model_dump_json().encode("utf-8")
+    body = gzip.compress(verdict.model_dump_json().encode("utf-8"), compresslevel=GZIP_LEVEL)
     outcome = deliver(body, url=url, token=token, policy=policy)
     if outcome.uploaded:
         return outcome
@@ -163,39 +163,3 @@ def upload_verdict(
         message=f"{outcome.message}; spooled to {spooled_where(path, spool_dir)} "
                 "(send later: gate register replay)",
     )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReplayOutcome:
-    """One spooled upload: sent (file removed) or still pending, and why."""
-
-    path: Path
-    run_id: str
-    uploaded: bool
-    message: str
-
-
-def replay_uploads(
-    spool_dir: Path, *, token: str, url: str | None = None, attempts: int = 2,
-    backoff_seconds: float = 1.0, damaged: list[str] | None = None,
-) -> list[ReplayOutcome]:
-    """Send every spooled upload, oldest first, to its endpoint (or `url`); sent files go.
-
-    A file the service refuses (4xx) raises, so nothing is silently dropped; an unreachable
-    service leaves the file for the next replay; a damaged file is set aside and noted in
-    `damaged`.
-    """
-    policy = RetryPolicy(attempts=attempts, backoff_seconds=backoff_seconds)
-    results: list[ReplayOutcome] = []
-    noted = damaged if damaged is not None else []
-    for spooled in readable_pending(spool_dir, kind=SPOOL_KIND, damaged=noted):
-        path = spooled.path
-        body = spooled.verdict.model_dump_json().encode("utf-8")
-        outcome = deliver(body, url=url or spooled.destination, token=token, policy=policy)
-        if outcome.uploaded:
-            path.unlink()
-        results.append(ReplayOutcome(
-            path=path, run_id=spooled.verdict.run_id, uploaded=outcome.uploaded,
-            message=outcome.message,
-        ))
-    return results

@@ -37,8 +37,9 @@ from register.evidence import evidence_fields
 from register.filters import EntryFilter
 from register.models import RiskEntry, RiskEntryPublic
 from register.project_cli import project_group
-from register.record_files import record_files, replay_database_spool
+from register.record_files import record_files
 from register.scoring import IMPACT_WORDS, LIKELIHOOD_WORDS
+from register.spool_replay import replay_database, replay_uploads
 from register.web.cli import token_group
 
 database_option = click.option(
@@ -174,16 +175,14 @@ def replay(spool_dir: Path | None, database: str | None, token: str | None, acto
         return
     damaged: list[str] = []
     if database_files:
-        replay_database_spool(database_files, url=settings.database_url, actor=actor,
-                              echo=click.echo, damaged=damaged)
+        replay_database(database_files, url=settings.database_url, actor=actor,
+                        echo=click.echo, damaged=damaged)
     if upload_files:
         if not token:
             raise RegisterInputError(
                 f"{len(upload_files)} spooled upload(s) in {directory} need --token (or GATE_TOKEN)"
             )
-        from gate.upload import replay_uploads  # httpx: only when replaying uploads
-
-        for outcome in replay_uploads(directory, token=token, damaged=damaged):
+        for outcome in replay_uploads(upload_files, token=token, damaged=damaged):
             click.echo(f"{outcome.path.name}: {outcome.message}")
     for line in damaged:
         click.echo(f"gate: error: {line}", err=True)

@@ -6,8 +6,8 @@ database is down, out of date or fails mid-way, every file not yet recorded is s
 A lone file is read fast (`read_verdict_file(fast=True)`): its findings are first read while
 they are recorded, and whatever refuses it is decided again on the file read exactly. Several
 files are each read whole first, so that a bad one is refused before any is recorded.
-A file is spooled as its text (never parsed whole) once its findings are checked, and
-`gate register replay` records a spooled run as a stream too.
+A file is spooled as its text (never parsed whole) once its findings are checked;
+`register.spool_replay` records it later as a stream too.
 """
 
 from __future__ import annotations
@@ -18,16 +18,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from gate.spool import set_aside, spool_verdict_file
+from gate.spool import spool_verdict_file
 from register.db import open_register, safe_url
 from register.errors import DatabaseUnavailableError, RegisterError, RegisterInputError
 from register.recording import RecordResult, record_verdict_in
-from register.verdict_stream import (
-    VerdictFile,
-    VerdictFileError,
-    exactly_on_refusal,
-    read_verdict_file,
-)
+from register.verdict_stream import VerdictFile, exactly_on_refusal, read_verdict_file
 
 
 def record_files(
@@ -43,7 +38,7 @@ def record_files(
         engine = open_register(url)
         try:
             for verdict in verdicts:
-                echo(_record_one(engine, verdict, project=project, actor=actor).summary())
+                echo(record_one(engine, verdict, project=project, actor=actor).summary())
                 done += 1
         finally:
             engine.dispose()
@@ -51,7 +46,7 @@ def record_files(
         raise
     except (RegisterError, SQLAlchemyError) as exc:
         # A bad file is refused as when recorded, never spooled.
-        unrecorded = [exactly_on_refusal(verdict, _checked) for verdict in verdicts[done:]]
+        unrecorded = [exactly_on_refusal(verdict, checked) for verdict in verdicts[done:]]
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         spooled = [_spool(verdict, spool_dir=spool_dir, url=url, reason=reason)
                    for verdict in unrecorded]
@@ -62,38 +57,11 @@ def record_files(
         ) from exc
 
 
-def replay_database_spool(
-    paths: Sequence[Path], *, url: str, actor: str, echo: Callable[[str], None],
-    damaged: list[str],
-) -> None:
-    """Record each spooled run (a stream, as `record_files`), removing its file once recorded.
-
-    A file that is no verdict, or one the register refuses, is moved to `damaged/` and noted
-    in `damaged`; the others are replayed. An outage stops the replay, keeping every file.
-    """
-    engine = open_register(url)
-    try:
-        for path in paths:
-            try:
-                verdict = read_verdict_file(path, fast=True, within="verdict")
-                result = _record_one(engine, verdict, project=None, actor=actor)
-            except RegisterInputError as exc:
-                damaged.append(f"{path}: unreadable spool file: {_detail(exc)}; "
-                               f"moved to {set_aside(path)}")
-                continue
-            path.unlink()
-            echo(f"{path.name}: {result.summary()}")
-    finally:
-        engine.dispose()
-
-
-def _detail(exc: RegisterInputError) -> str:
-    return exc.detail if isinstance(exc, VerdictFileError) else str(exc)
-
-
-def _record_one(
+def record_one(
     engine: Engine, verdict: VerdictFile, *, project: str | None, actor: str
 ) -> RecordResult:
+    """Record one verdict file as a stream (the exact read decides a refusal)."""
+
     def record(read: VerdictFile) -> RecordResult:
         return record_verdict_in(
             engine, read.header, findings=read.findings, project=project, actor=actor,
@@ -103,7 +71,7 @@ def _record_one(
     return exactly_on_refusal(verdict, record)
 
 
-def _checked(verdict: VerdictFile) -> VerdictFile:
+def checked(verdict: VerdictFile) -> VerdictFile:
     """`verdict` once each of its findings is read valid."""
     for _ in verdict.findings():
         pass

@@ -20,7 +20,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -190,6 +190,8 @@ class VerdictFile:
     # `findings()` raises `SplitMissed` where the exact reader might read otherwise
     exact: bool = True
     within: str | None = None  # the field of a top-level object that holds the verdict
+    span: tuple[int, int] = (0, 0)  # character offsets of the verdict's text in the file
+    outer: dict[str, Any] = field(default_factory=dict)  # `within`: the object's other fields
 
     def findings(self) -> Iterator[EvaluatedFinding]:
         """Each finding, validated, in file order (a batch's JSON text at a time)."""
@@ -235,6 +237,25 @@ class VerdictFile:
                 raise _syntax_error(self.path, exc) from exc
 
 
+    def text(self) -> Iterator[str]:
+        """The verdict's JSON text as it is in the file, a chunk at a time."""
+        start, end = self.span
+        with _open(self.path) as handle:
+            for _ in _chars(self.path, handle, start):
+                pass
+            yield from _chars(self.path, handle, end - start)
+
+
+def _chars(path: Path, handle: TextIO, count: int) -> Iterator[str]:
+    """The next `count` characters of `handle`, a chunk at a time."""
+    while count > 0:
+        chunk = handle.read(min(CHUNK_CHARS, count))
+        if not chunk:
+            raise VerdictFileError(path, "the file changed while it was read")
+        count -= len(chunk)
+        yield chunk
+
+
 def read_verdict_file(
     path: Path, *, fast: bool = False, within: str | None = None
 ) -> VerdictFile:
@@ -277,10 +298,13 @@ def _read_verdict_file(path: Path, *, fast: bool, within: str | None) -> Verdict
     try:
         with _open(path) as handle:
             reader = _Reader(handle)
+            outer: dict[str, Any] = {}
             if within is None:
-                fields, count, findings_at, batches = _top_level(reader, fast=fast)
+                (fields, count, findings_at, batches), span = _spanned(reader, fast=fast)
+                _expect_end(reader)
             else:
-                fields, count, findings_at, batches = _field(reader, within, fast=fast)
+                (fields, count, findings_at, batches), span, outer = _field(
+                    reader, within, fast=fast)
             saw_nul = reader.saw_nul_escape or bool(_SUSPECT_ESCAPE.search(reader.buffer))
     except _NotJson as exc:
         raise _syntax_error(path, exc) from exc
@@ -301,34 +325,38 @@ def _read_verdict_file(path: Path, *, fast: bool, within: str | None) -> Verdict
         raise _invalid(path, exc) from exc
     return VerdictFile(path=path, header=header, finding_count=count, findings_at=findings_at,
                        may_hold_nul=saw_nul, batches=batches, exact=not fast or not batches,
-                       within=within)
+                       within=within, span=span, outer=outer)
 
 
 Batches = tuple[tuple[int, int], ...]
+Read = tuple[Any, int, int | None, Batches]  # fields but findings, count, where, batches
 
 
-def _top_level(reader: _Reader, *, fast: bool) -> tuple[Any, int, int | None, Batches]:
-    """The top-level object without its findings, their count, where they start, their batches."""
+def _spanned(reader: _Reader, *, fast: bool) -> tuple[Read, tuple[int, int]]:
+    """`_verdict`, and the character offsets of its text."""
+    reader.peek()
+    start = reader.tell()
     found = _verdict(reader, fast=fast)
-    _expect_end(reader)
-    return found
+    return found, (start, reader.tell())
 
 
 def _field(
     reader: _Reader, name: str, *, fast: bool
-) -> tuple[Any, int, int | None, Batches]:
-    """`_top_level` for the verdict held by field `name` of the top-level object."""
+) -> tuple[Read, tuple[int, int], dict[str, Any]]:
+    """`_spanned` for the verdict held by field `name` of the top-level object, and the
+    object's other fields."""
     reader.expect("{")
-    found: tuple[Any, int, int | None, Batches] | None = None
+    found: tuple[Read, tuple[int, int]] | None = None
+    outer: dict[str, Any] = {}
     while reader.peek() != "}":  # after `{` only: a `,` must be followed by a field
         key = reader.value()
         if not isinstance(key, str):
             raise _NotJson("expected a field name", reader.tell())
         reader.expect(":")
         if key != name:
-            reader.value()
+            outer[key] = reader.value()
         elif found is None:
-            found = _verdict(reader, fast=fast)
+            found = _spanned(reader, fast=fast)
         else:
             raise _NotJson(f"a second field {name!r}", reader.tell())
         if reader.expect(",}") == "}":
@@ -338,11 +366,12 @@ def _field(
     if found is None:
         raise _NotJson(f"no field {name!r} in the top-level object", reader.tell())
     _expect_end(reader)
-    return found
+    return found[0], found[1], outer
 
 
-def _verdict(reader: _Reader, *, fast: bool) -> tuple[Any, int, int | None, Batches]:
-    """The next value; an object is read without its findings, which are stepped over."""
+def _verdict(reader: _Reader, *, fast: bool) -> Read:
+    """The next value (the top-level object: fields but findings, the findings' count, where
+    they start and their batches); an object's findings are stepped over, not kept."""
     if reader.peek() != "{":
         return reader.value(), 0, None, ()
     reader.expect("{")

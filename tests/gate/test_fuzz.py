@@ -25,7 +25,8 @@ from gate.policy.load import parse_policy
 from gate.policy.schema import known_keys
 from gate.report.json_report import load_verdict, render_json
 from gate.scanners.imports import parse_report
-from gate.spool import read_spooled
+from register.record_files import checked
+from register.verdict_stream import read_verdict_file
 from tests.conftest import FIXTURES, REPO_ROOT
 
 FUZZ = settings(max_examples=150, deadline=None, database=None,
@@ -184,4 +185,4 @@ def _inner_object(document: dict[str, Any], data: st.DataObject) -> dict[str, An
 def test_spool_files(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "database-fuzz.json"
     path.write_bytes(raw)
-    expect_gate_error(lambda: read_spooled(path))
+    expect_gate_error(lambda: checked(read_verdict_file(path, within="verdict")))

@@ -9,9 +9,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from gate.upload import UploadAuthError, replay_uploads, runs_endpoint, upload_verdict
+from gate.spool import pending
+from gate.upload import UploadAuthError, runs_endpoint, upload_verdict
+from register import queries
 from register.db import session_scope
 from register.models import Role
+from register.spool_replay import replay_uploads
 from register.web.tokens import create_token
 from tests.register.factories import example_findings, verdict
 from tests.register.web.live import free_port, live_server
@@ -81,11 +84,13 @@ def test_service_down_spools_without_the_token_then_replay_sends_it(
     assert json.loads(text)["destination"] == f"http://127.0.0.1:{port}/api/v1/runs"
     assert "gate register replay" in outcome.message
 
-    still_down = replay_uploads(spool, token=uploader, attempts=1, backoff_seconds=0.01)
+    still_down = replay_uploads(pending(spool), token=uploader, attempts=1,
+                                backoff_seconds=0.01, damaged=[])
     assert [r.uploaded for r in still_down] == [False] and outcome.spooled_to.exists()
 
     with live_server(database_url, port=port) as base_url:
-        replayed = replay_uploads(spool, token=uploader, backoff_seconds=0.01)
+        replayed = replay_uploads(pending(spool), token=uploader, backoff_seconds=0.01,
+                                  damaged=[])
         runs = recorded_runs(base_url, engine)
 
     assert [(r.run_id, r.uploaded) for r in replayed] == [("offline-1", True)]
@@ -123,3 +128,47 @@ def test_gate_scan_with_a_refused_token_spools_and_replay_sends_with_the_right_o
 
     assert runs == [json.loads(out.read_text())["run_id"]]
     assert not list(spool.glob("*.json"))
+
+
+@SQLITE_ONLY
+def test_replay_sends_a_large_spooled_upload_and_sets_damaged_ones_aside(
+    database_url: str, engine: Engine, uploader: str, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from gate.cli import cli
+    from gate.models import Severity
+    from register.verdict_stream import BATCH
+    from tests.register.factories import dependency
+
+    port, spool = free_port(), tmp_path / "spool"
+    many = [dependency(f"package-{n}", f"CVE-2026-{n:05d}", severity=Severity.HIGH)
+            for n in range(BATCH * 2 + 1)]
+    outcome = upload_verdict(verdict(many, run_id="large-1"), url=f"http://127.0.0.1:{port}",
+                             token=uploader, spool_dir=spool, attempts=1, backoff_seconds=0.01)
+    assert outcome.spooled_to is not None
+    document = json.loads(outcome.spooled_to.read_text())
+    bad = json.loads(json.dumps(document))
+    bad["verdict"]["run_id"] = "bad-1"
+    bad["verdict"]["findings"][BATCH + 1]["finding"]["kind"] = "rumour"
+    (spool / "upload-bad-1.json").write_text(json.dumps(bad))
+    nowhere = {key: value for key, value in document.items() if key != "destination"}
+    nowhere["verdict"] = verdict(example_findings(), run_id="nowhere-1").model_dump(mode="json")
+    (spool / "upload-nowhere-1.json").write_text(json.dumps(nowhere))
+
+    with live_server(database_url, port=port) as base_url:
+        replayed = CliRunner().invoke(
+            cli, ["register", "replay", "--spool-dir", str(spool)], env={"GATE_TOKEN": uploader})
+        runs = recorded_runs(base_url, engine)
+    with session_scope(engine) as session:
+        opened = queries.list_entries(session, status="open")[1]
+
+    assert replayed.exit_code == 2, replayed.output
+    assert runs == ["large-1"]
+    assert opened == BATCH * 2 + 1
+    assert f"upload-bad-1.json: unreadable spool file: not a verdict: findings.{BATCH + 1}" \
+        in replayed.output
+    assert "upload-nowhere-1.json: unreadable spool file: names no destination" in replayed.output
+    assert sorted(path.name for path in (spool / "damaged").iterdir()) == [
+        "upload-bad-1.json", "upload-nowhere-1.json"]
+    assert pending(spool) == []

@@ -1,0 +1,111 @@
+"""`gate register replay`: record or send the runs spooled during an outage, each as a stream.
+
+A spool file holds its run's verdict in its field `verdict` (`gate.spool`). A run spooled for
+the database is recorded as `gate register record` records a file; a run spooled for the
+service has each finding checked the same way, then its verdict's text is sent gzip-compressed
+(never parsed whole: memory stays flat for any size). A file that is no verdict, or that the
+register refuses, is moved to `damaged/` and noted; the others are replayed. An outage stops
+a database replay and keeps every file not yet recorded.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gate.spool import set_aside
+from register.db import open_register
+from register.errors import RegisterInputError
+from register.record_files import checked, record_one
+from register.verdict_stream import (
+    VerdictFile,
+    VerdictFileError,
+    exactly_on_refusal,
+    read_verdict_file,
+)
+
+SPOOLED_FIELD = "verdict"
+
+
+def replay_database(
+    paths: Sequence[Path], *, url: str, actor: str, echo: Callable[[str], None],
+    damaged: list[str],
+) -> None:
+    """Record each spooled run in `url`'s register, removing its file once recorded."""
+    engine = open_register(url)
+    try:
+        for path in paths:
+            try:
+                verdict = read_verdict_file(path, fast=True, within=SPOOLED_FIELD)
+                result = record_one(engine, verdict, project=None, actor=actor)
+            except RegisterInputError as exc:
+                damaged.append(_damaged(path, exc))
+                continue
+            path.unlink()
+            echo(f"{path.name}: {result.summary()}")
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayOutcome:
+    """One spooled upload: sent (file removed) or still pending, and why."""
+
+    path: Path
+    run_id: str
+    uploaded: bool
+    message: str
+
+
+def replay_uploads(
+    paths: Sequence[Path], *, token: str, url: str | None = None, attempts: int = 2,
+    backoff_seconds: float = 1.0, damaged: list[str],
+) -> list[ReplayOutcome]:
+    """Send each spooled upload, in order, to its endpoint (or `url`); sent files go.
+
+    A file the service refuses (4xx) raises, so nothing is silently dropped; an unreachable
+    service leaves the file for the next replay.
+    """
+    from gate.upload import RetryPolicy, deliver  # httpx: only when replaying uploads
+
+    policy = RetryPolicy(attempts=attempts, backoff_seconds=backoff_seconds)
+    results: list[ReplayOutcome] = []
+    for path in paths:
+        try:
+            verdict = exactly_on_refusal(
+                read_verdict_file(path, fast=True, within=SPOOLED_FIELD), checked)
+            destination = url or _destination(verdict)
+            body = _gzipped(verdict)
+        except RegisterInputError as exc:
+            damaged.append(_damaged(path, exc))
+            continue
+        outcome = deliver(body, url=destination, token=token, policy=policy)
+        if outcome.uploaded:
+            path.unlink()
+        results.append(ReplayOutcome(path=path, run_id=verdict.header.run_id,
+                                     uploaded=outcome.uploaded, message=outcome.message))
+    return results
+
+
+def _destination(verdict: VerdictFile) -> str:
+    destination = verdict.outer.get("destination")
+    if not isinstance(destination, str) or not destination:
+        raise VerdictFileError(verdict.path, "names no destination (its field 'destination')")
+    return destination
+
+
+def _gzipped(verdict: VerdictFile) -> bytes:
+    """The verdict's text as it is in the file, gzip-compressed a chunk at a time."""
+    from gate.upload import GZIP_LEVEL
+
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip
+    parts = [compressor.compress(chunk.encode("utf-8")) for chunk in verdict.text()]
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def _damaged(path: Path, exc: RegisterInputError) -> str:
+    detail = exc.detail if isinstance(exc, VerdictFileError) else str(exc)
+    return f"{path}: unreadable spool file: {detail}; moved to {set_aside(path)}"
