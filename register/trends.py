@@ -79,8 +79,18 @@ def snapshot(connection: Connection, *, project_id: int, at: datetime) -> None:
 
 def _loss_by_exposure(connection: Connection, *, project_id: int, week: date) -> None:
     """Count each vulnerable component's loss once, as the overview does: its risks' summed
-    loss is replaced by the largest of them, shared equally among them (so per band too)."""
+    loss is replaced by the largest of them, shared equally among them (so per band too).
+
+    Nothing to share when no active risk is priced (the project configures no money): the
+    snapshot's `priced` says so without reading every entry again. Recording sets an entry's
+    low and high loss together, so an unpriced entry has neither.
+    """
     from register.plan import component_condition
+
+    priced = sa.select(sa.func.coalesce(sa.func.sum(TREND.c.priced), 0)).where(
+        TREND.c.project_id == project_id, TREND.c.week == week)
+    if not connection.execute(priced).scalar():
+        return
 
     entry: sa.Table = RiskEntry.__table__  # type: ignore[attr-defined]
     component = (entry.c.package, entry.c.version)
