@@ -152,8 +152,15 @@ def pending(spool_dir: Path, *, kind: str | None = None) -> list[Path]:
     if not spool_dir.is_dir():
         return []
     pattern = f"{kind}-*.json" if kind else "*.json"
-    files = [p for p in spool_dir.glob(pattern) if not p.name.startswith(".tmp-")]
-    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+    dated = []
+    for path in spool_dir.glob(pattern):
+        if path.name.startswith(".tmp-"):
+            continue
+        try:  # the link's own time: a dangling link is a damaged file, not a crash
+            dated.append((path.lstat().st_mtime, path.name, path))
+        except FileNotFoundError:
+            continue  # replayed or removed meanwhile
+    return [path for _, _, path in sorted(dated)]
 
 
 def set_aside(path: Path) -> Path:

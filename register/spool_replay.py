@@ -90,9 +90,18 @@ def replay_uploads(
 
 
 def _destination(verdict: VerdictFile) -> str:
+    """The endpoint the upload was meant for: an http(s) URL."""
+    import httpx
+
     destination = verdict.outer.get("destination")
     if not isinstance(destination, str) or not destination:
         raise VerdictFileError(verdict.path, "names no destination (its field 'destination')")
+    try:
+        scheme = httpx.URL(destination).scheme
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise VerdictFileError(verdict.path, f"its destination is no URL ({exc})") from exc
+    if scheme not in ("http", "https"):
+        raise VerdictFileError(verdict.path, "its destination is no http(s) URL")
     return destination
 
 

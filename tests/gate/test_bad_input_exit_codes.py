@@ -261,7 +261,7 @@ def test_a_truncated_spool_file_does_not_stop_the_replay(tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
-def test_a_fifo_or_a_directory_given_as_a_verdict_is_refused_not_waited_on(
+def test_a_fifo_a_directory_or_a_dangling_link_as_a_verdict_is_refused_not_waited_on(
     tmp_path: Path,
 ) -> None:
     fifo = tmp_path / "verdict.json"
@@ -275,10 +275,14 @@ def test_a_fifo_or_a_directory_given_as_a_verdict_is_refused_not_waited_on(
     spool = tmp_path / "spool"
     spool.mkdir()
     os.mkfifo(spool / "database-pipe.json")
+    (spool / "database-gone.json").symlink_to(tmp_path / "nowhere.json")
     assert gate("db", "upgrade", "--database", database).returncode == 0
     replay = gate("register", "replay", "--spool-dir", str(spool), "--database", database,
                   timeout=60)
-    assert replay.returncode == 2
+    assert replay.returncode == 2 and "internal error" not in replay.stderr
     assert "database-pipe.json: unreadable spool file: cannot read: not a regular file" in (
         replay.stderr)
+    assert "database-gone.json: unreadable spool file: cannot read: No such file" in (
+        replay.stderr)
     assert (spool / "damaged" / "database-pipe.json").exists()
+    assert (spool / "damaged" / "database-gone.json").is_symlink()

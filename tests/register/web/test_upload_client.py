@@ -155,6 +155,9 @@ def test_replay_sends_a_large_spooled_upload_and_sets_damaged_ones_aside(
     nowhere = {key: value for key, value in document.items() if key != "destination"}
     nowhere["verdict"] = verdict(example_findings(), run_id="nowhere-1").model_dump(mode="json")
     (spool / "upload-nowhere-1.json").write_text(json.dumps(nowhere))
+    for number, destination in enumerate(("http://host:port:80/", "file:///etc/passwd")):
+        elsewhere = {**nowhere, "destination": destination}
+        (spool / f"upload-elsewhere-{number}.json").write_text(json.dumps(elsewhere))
 
     with live_server(database_url, port=port) as base_url:
         replayed = CliRunner().invoke(
@@ -169,6 +172,11 @@ def test_replay_sends_a_large_spooled_upload_and_sets_damaged_ones_aside(
     assert f"upload-bad-1.json: unreadable spool file: not a verdict: findings.{BATCH + 1}" \
         in replayed.output
     assert "upload-nowhere-1.json: unreadable spool file: names no destination" in replayed.output
+    assert "upload-elsewhere-0.json: unreadable spool file: its destination is no URL" in (
+        replayed.output)
+    assert "upload-elsewhere-1.json: unreadable spool file: its destination is no http(s) URL" in (
+        replayed.output)
     assert sorted(path.name for path in (spool / "damaged").iterdir()) == [
-        "upload-bad-1.json", "upload-nowhere-1.json"]
+        "upload-bad-1.json", "upload-elsewhere-0.json", "upload-elsewhere-1.json",
+        "upload-nowhere-1.json"]
     assert pending(spool) == []
