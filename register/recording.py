@@ -481,7 +481,7 @@ def _held_rows(
     """The held rows, each opened or continuing the entry whose code it is an edit of."""
     rows = []
     for row, continued in edits.release(connection, seen=tally.best):
-        change = _apply_history(row, known[continued]) if continued else "opened"
+        change = "opened" if continued is None else _apply_history(row, known[continued])
         tally.changes[change] += 1
         row[CHANGE_AT] = change
         rows.append(row)

@@ -108,3 +108,18 @@ def test_the_gate_applies_a_decision_recorded_under_the_old_fingerprint() -> Non
     decisions = Decisions({old.fingerprint: decision})
     assert decisions.for_finding(jinja("2.10")) == decision
     assert decisions.for_finding(jinja("2.10", "docs/requirements.txt")) == decision
+
+
+def test_an_entry_whose_stored_fingerprint_is_empty_is_continued_not_duplicated(
+    engine: Engine,
+) -> None:
+    """An uploaded verdict may carry any fingerprint, the empty one too (found by the upload
+    fuzz test on PostgreSQL): the entry it made is continued by the real fingerprint once, as
+    any other; the new row is not also inserted (which broke the unique key: a 500)."""
+    blank = jinja("2.10").model_copy(update={"fingerprint": ""})
+    record_verdict_in(engine, verdict([blank], run_id="r1", at=day(0)))
+    now = jinja("2.10")
+    result = record_verdict_in(engine, verdict([now], run_id="r2", at=day(1)))
+    assert (result.opened, result.seen, result.fixed) == (0, 1, 0)
+    assert entries(engine) == [(1, "open", now.fingerprint, "requirements.txt", "2.10")]
+    assert events(engine, 1)[-1][0] == "dependency_updated"

@@ -65,6 +65,22 @@ def test_an_edit_continues_the_entry_and_other_code_opens_a_new_one(engine: Engi
     assert rows(engine)[0][1] == "fixed"
 
 
+
+def test_an_edit_of_an_entry_whose_fingerprint_is_empty_continues_it_once(
+    engine: Engine,
+) -> None:
+    """An uploaded verdict may carry an empty fingerprint: its entry is continued by an edit
+    like any other, not continued and opened again (the unique key refused that)."""
+    original = bind('app.run(host="0.0.0.0", debug=debug)').model_copy(
+        update={"fingerprint": ""})
+    record_verdict_in(engine, verdict([original], run_id="r1", at=T0))
+    edited = bind('app.run(host="0.0.0.0", debug=False)', line=6)
+    result = record_verdict_in(engine, verdict([edited], run_id="r2", at=T0 + timedelta(days=1)))
+    assert (result.opened, result.seen) == (0, 1)
+    assert rows(engine) == [(1, "open", edited.fingerprint, 6)]
+    assert kinds(engine, 1) == ["opened", "code_edited"]
+
+
 def test_a_held_row_is_stored_as_a_streamed_one_after_the_stream(engine: Engine) -> None:
     """A new finding held for edit matching (its rule and file have entries) opens after the
     findings streamed straight through, its columns stored in the same forms (times, dates,
