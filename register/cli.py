@@ -162,9 +162,17 @@ def record(files: tuple[Path, ...], project: str | None, database: str | None, a
 )
 @database_option
 @click.option("--token", envvar="GATE_TOKEN", help="API token for spooled uploads.")
+@click.option(
+    "--upload", "upload_url", envvar="GATE_UPLOAD_URL",
+    help="Send spooled uploads (and the token) to this service, not to the address each "
+         "spool file names.",
+)
 @actor_option
 @handle_errors
-def replay(spool_dir: Path | None, database: str | None, token: str | None, actor: str) -> None:
+def replay(
+    spool_dir: Path | None, database: str | None, token: str | None, upload_url: str | None,
+    actor: str,
+) -> None:
     """Send runs spooled while the database or the service was down; each file goes once sent."""
     settings = load_settings(database_url=database)
     directory = spool_dir or settings.spool_dir
@@ -182,7 +190,8 @@ def replay(spool_dir: Path | None, database: str | None, token: str | None, acto
             raise RegisterInputError(
                 f"{len(upload_files)} spooled upload(s) in {directory} need --token (or GATE_TOKEN)"
             )
-        for outcome in replay_uploads(upload_files, token=token, damaged=damaged):
+        for outcome in replay_uploads(upload_files, token=token, url=upload_url,
+                                      damaged=damaged):
             click.echo(f"{outcome.path.name}: {outcome.message}")
     for line in damaged:
         click.echo(f"gate: error: {line}", err=True)

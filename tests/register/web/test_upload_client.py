@@ -180,3 +180,26 @@ def test_replay_sends_a_large_spooled_upload_and_sets_damaged_ones_aside(
         "upload-bad-1.json", "upload-elsewhere-0.json", "upload-elsewhere-1.json",
         "upload-nowhere-1.json"]
     assert pending(spool) == []
+
+
+@SQLITE_ONLY
+def test_replay_sends_spooled_uploads_only_where_told_when_an_upload_url_is_set(
+    database_url: str, engine: Engine, uploader: str, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from gate.cli import cli
+
+    spool = tmp_path / "spool"
+    elsewhere = f"http://127.0.0.1:{free_port()}"  # a spool file may name any address
+    upload_verdict(verdict(example_findings(), run_id="told-1"), url=elsewhere, token=uploader,
+                   spool_dir=spool, attempts=1, backoff_seconds=0.01)
+    with live_server(database_url) as base_url:
+        replayed = CliRunner().invoke(
+            cli, ["register", "replay", "--spool-dir", str(spool), "--upload", base_url],
+            env={"GATE_TOKEN": uploader})
+        runs = recorded_runs(base_url, engine)
+
+    assert replayed.exit_code == 0, replayed.output
+    assert f"uploaded to {base_url}/api/v1/runs" in replayed.output
+    assert runs == ["told-1"] and pending(spool) == []
