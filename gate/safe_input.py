@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,6 +19,9 @@ from typing import Any, BinaryIO
 from gate.errors import GateError, ReportFormatError
 
 MAX_DEPTH = 64
+# `\ud800`-style escapes: JSON may spell a lone surrogate, which no UTF-8 text can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
 
@@ -78,6 +82,37 @@ def decode_json(raw: bytes | str, *, source: str, error: type[GateError] = Repor
         raise error(f"{source}: JSON nested deeper than {max_depth} levels") from exc
     if nesting_depth(document, limit=max_depth) > max_depth:
         raise error(f"{source}: JSON nested deeper than {max_depth} levels")
+    return storable(document, raw)
+
+
+def loads_storable(text: str) -> Any:
+    """`json.loads(text)`, each lone surrogate in its strings replaced (see `storable`)."""
+    return storable(json.loads(text), text)
+
+
+def storable(document: Any, raw: bytes | str) -> Any:
+    """`document` (decoded from `raw`, and not shared) with each lone surrogate in its strings
+    and keys replaced by U+FFFD: a scanner's text that JSON escapes as `\ud800` cannot be
+    written as UTF-8 (the verdict, the register). Decoded pairs are whole characters already;
+    text without such an escape is not walked."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if not _SURROGATE_ESCAPE.search(text):
+        return document
+    if isinstance(document, str):
+        return _LONE_SURROGATE.sub("\ufffd", document)
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, value in items:
+            if isinstance(value, str):
+                value = _LONE_SURROGATE.sub("\ufffd", value)
+            elif isinstance(value, dict | list):
+                stack.append(value)
+            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                del node[key]
+                key = _LONE_SURROGATE.sub("\ufffd", key)
+            node[key] = value
     return document
 
 

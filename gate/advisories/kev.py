@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import ConfigError, ReportFormatError
+from gate.safe_input import loads_storable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +67,7 @@ def _read_json(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read KEV catalog: {exc}") from exc
     try:
-        return json.loads(text)
+        return loads_storable(text)
     except json.JSONDecodeError as exc:
         where = f"{path}:{exc.lineno}:{exc.colno}"
         raise ReportFormatError(f"{where}: invalid JSON: {exc.msg}") from exc

@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from gate.errors import ConfigError, ReportFormatError
+from gate.safe_input import loads_storable
 
 RECORD_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 _YAML_LOADER: type[Any] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
@@ -297,7 +298,7 @@ def parse_document(name: str, data: bytes) -> object:
         raise ReportFormatError(f"{name}: cannot read OSV record: not UTF-8") from exc
     if name.lower().endswith(".json"):
         try:
-            return json.loads(text)
+            return loads_storable(text)
         except json.JSONDecodeError as exc:
             where = f"{name}:{exc.lineno}:{exc.colno}"
             raise ReportFormatError(f"{where}: invalid JSON: {exc.msg}") from exc

@@ -33,6 +33,7 @@ from gate.advisories.server import serve_advisories
 from gate.errors import ConfigError, ReportFormatError, ScannerError
 from gate.fingerprint import dependency_fingerprint, package_key
 from gate.models import Finding, FindingKind, Location, Severity
+from gate.safe_input import loads_storable
 from gate.scanners.interface import ScanOutput, ScanTarget
 from gate.scanners.manifests import Manifest, audit_input, discover, find_manifests, is_wanted
 from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
@@ -239,7 +240,7 @@ def _version(executable: str) -> str | None:
 
 def _load_json(raw: bytes, source: str) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads_storable(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ReportFormatError(f"{source}: not valid pip-audit JSON: not UTF-8") from exc
     except json.JSONDecodeError as exc:

@@ -28,6 +28,7 @@ from gate.errors import ReportFormatError, ScannerError
 from gate.fingerprint import code_fingerprint
 from gate.identity import enclosing_scope
 from gate.models import Finding, FindingKind, Location, Severity
+from gate.safe_input import loads_storable
 from gate.scanners.interface import ScanOutput, ScanTarget
 from gate.scanners.process import ToolResult, find_executable, last_line, run_tool
 from gate.scanners.scope import IGNORE_FILE, Scope, Targets, enumerate_scope, targets_of_rules
@@ -457,7 +458,7 @@ def _load_json(raw: bytes, source: str) -> dict[str, Any]:
     if not raw.strip():
         raise ReportFormatError(f"{source}: not valid semgrep JSON: empty output")
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = loads_storable(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ReportFormatError(f"{source}: not valid semgrep JSON: not UTF-8") from exc
     except json.JSONDecodeError as exc:

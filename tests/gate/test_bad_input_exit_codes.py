@@ -286,3 +286,26 @@ def test_a_fifo_a_directory_or_a_dangling_link_as_a_verdict_is_refused_not_waite
         replay.stderr)
     assert (spool / "damaged" / "database-pipe.json").exists()
     assert (spool / "damaged" / "database-gone.json").is_symlink()
+
+
+def test_a_lone_surrogate_in_scanner_text_is_replaced_not_a_crash(tmp_path: Path) -> None:
+    """JSON may escape a lone surrogate (`\\ud800`), which no UTF-8 text holds: the gate used to
+    stop with an internal error writing its verdict. Now it becomes U+FFFD, as the register
+    stores it, and the verdict is written and recorded."""
+    document = json.loads((REPO_ROOT / "tests/fixtures/imports/semgrep.json").read_text())
+    document["results"][0]["extra"]["message"] = "evil MARK here 🦀"
+    document["results"][0]["extra"]["metadata"] = {"MARKkey": ["MARKtail"]}
+    report = tmp_path / "semgrep.json"
+    report.write_text(json.dumps(document).replace("MARK", "\\udfff").replace(
+        "🦀", "\\ud83e\\udd80"))
+    out = tmp_path / "verdict.json"
+    scan = gate("scan", str(CLEAN), "--import", str(report), "--json", str(out),
+                "--no-progress")
+    assert scan.returncode in (0, 1), scan.stderr
+    verdict = json.loads(out.read_text(encoding="utf-8"))
+    messages = [f["finding"]["message"] for f in verdict["findings"]]
+    assert "evil \ufffd here 🦀" in messages, "a pair stays whole, a lone half is replaced"
+    database = f"sqlite:///{tmp_path / 'r.db'}"
+    assert gate("db", "upgrade", "--database", database).returncode == 0
+    recorded = gate("register", "record", str(out), "--database", database)
+    assert recorded.returncode == 0, recorded.stderr
