@@ -115,7 +115,8 @@ def _spool(
                                      destination=destination, kind=kind, reason=reason)
         except OSError as exc:
             problems.append(f"{directory}: {exc.strerror or exc}")
-    raise SpoolError(f"run {run_id} could not be spooled ({'; '.join(problems)})")
+    shown = run_id if _SAFE_RUN_ID.fullmatch(run_id) else repr(run_id)  # one line, always
+    raise SpoolError(f"run {shown} could not be spooled ({'; '.join(problems)})")
 
 
 def _write_spool_file(
