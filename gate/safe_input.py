@@ -21,6 +21,7 @@ from gate.errors import GateError, ReportFormatError
 MAX_DEPTH = 64
 # `\ud800`-style escapes: JSON may spell a lone surrogate, which no UTF-8 text can hold.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
@@ -95,8 +96,11 @@ def storable(document: Any, raw: bytes | str) -> Any:
     and keys replaced by U+FFFD: a scanner's text that JSON escapes as `\ud800` cannot be
     written as UTF-8 (the verdict, the register). Decoded pairs are whole characters already;
     text without such an escape is not walked."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    if not _SURROGATE_ESCAPE.search(text):
+    if isinstance(raw, bytes):
+        escaped = _SURROGATE_ESCAPE_BYTES.search(raw)
+    else:
+        escaped = _SURROGATE_ESCAPE.search(raw)
+    if escaped is None:
         return document
     if isinstance(document, str):
         return _LONE_SURROGATE.sub("\ufffd", document)
