@@ -96,10 +96,8 @@ def storable(document: Any, raw: bytes | str) -> Any:
     and keys replaced by U+FFFD: a scanner's text that JSON escapes as `\ud800` cannot be
     written as UTF-8 (the verdict, the register). Decoded pairs are whole characters already;
     text without such an escape is not walked."""
-    if isinstance(raw, bytes):
-        escaped = _SURROGATE_ESCAPE_BYTES.search(raw)
-    else:
-        escaped = _SURROGATE_ESCAPE.search(raw)
+    escaped = (_SURROGATE_ESCAPE_BYTES.search(raw) if isinstance(raw, bytes)
+               else _SURROGATE_ESCAPE.search(raw))
     if escaped is None:
         return document
     if isinstance(document, str):
