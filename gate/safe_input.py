@@ -93,29 +93,37 @@ def loads_storable(text: str) -> Any:
 
 def storable(document: Any, raw: bytes | str) -> Any:
     """`document` (decoded from `raw`, and not shared) with each lone surrogate in its strings
-    and keys replaced by U+FFFD: a scanner's text that JSON escapes as `\ud800` cannot be
+    and keys replaced by U+FFFD: a scanner's text that JSON escapes as `\\ud800` cannot be
     written as UTF-8 (the verdict, the register). Decoded pairs are whole characters already;
     text without such an escape is not walked."""
     escaped = (_SURROGATE_ESCAPE_BYTES.search(raw) if isinstance(raw, bytes)
                else _SURROGATE_ESCAPE.search(raw))
     if escaped is None:
         return document
-    if isinstance(document, str):
-        return _LONE_SURROGATE.sub("\ufffd", document)
-    stack = [document]
+    if not isinstance(document, dict | list):
+        return _storable_item(document, [])
+    stack: list[Any] = [document]
     while stack:
         node = stack.pop()
-        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
-        for key, value in items:
-            if isinstance(value, str):
-                value = _LONE_SURROGATE.sub("\ufffd", value)
-            elif isinstance(value, dict | list):
-                stack.append(value)
-            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                node[index] = _storable_item(item, stack)
+            continue
+        for key, item in list(node.items()):
+            if _LONE_SURROGATE.search(key):
                 del node[key]
                 key = _LONE_SURROGATE.sub("\ufffd", key)
-            node[key] = value
+            node[key] = _storable_item(item, stack)
     return document
+
+
+def _storable_item(item: Any, stack: list[Any]) -> Any:
+    """A string made storable; a list or object queued on `stack` to walk."""
+    if isinstance(item, str):
+        return _LONE_SURROGATE.sub("\ufffd", item)
+    if isinstance(item, dict | list):
+        stack.append(item)
+    return item
 
 
 def nesting_depth(document: Any, *, limit: int) -> int:
