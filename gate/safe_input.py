@@ -19,9 +19,10 @@ from typing import Any, BinaryIO
 from gate.errors import GateError, ReportFormatError
 
 MAX_DEPTH = 64
-# `\ud800`-style escapes: JSON may spell a lone surrogate, which no UTF-8 text can hold.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+# `\ud800`-style escapes (YAML also `\U0000d800`): JSON and YAML may spell a lone surrogate,
+# which no UTF-8 text can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\(?:u|U0000)[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
@@ -93,8 +94,8 @@ def loads_storable(text: str) -> Any:
 
 def storable(document: Any, raw: bytes | str) -> Any:
     """`document` (decoded from `raw`, and not shared) with each lone surrogate in its strings
-    and keys replaced by U+FFFD: a scanner's text that JSON escapes as `\\ud800` cannot be
-    written as UTF-8 (the verdict, the register). Decoded pairs are whole characters already;
+    and keys replaced by U+FFFD: a scanner's text that JSON or YAML escapes as `\\ud800` cannot
+    be written as UTF-8 (the verdict, the register). Decoded pairs are whole characters already;
     text without such an escape is not walked."""
     escaped = (_SURROGATE_ESCAPE_BYTES.search(raw) if isinstance(raw, bytes)
                else _SURROGATE_ESCAPE.search(raw))

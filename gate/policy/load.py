@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 
 from gate.errors import PolicyError
 from gate.policy.schema import Policy, known_keys
-from gate.safe_input import read_regular_file
+from gate.safe_input import read_regular_file, storable
 
 Loc = tuple[int | str, ...]
 MAX_POLICY_BYTES = 1_000_000
@@ -91,7 +91,7 @@ def _read_yaml(text: str, *, source: str) -> tuple[yaml.MappingNode, Any]:
             )
         _check_expansion(root, source)
         _reject_duplicate_keys(root, source)
-        return root, loader.construct_document(root)
+        return root, storable(loader.construct_document(root), text)
     except yaml.MarkedYAMLError as exc:
         raise PolicyError(_yaml_message(exc, source)) from exc
     finally:

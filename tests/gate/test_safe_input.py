@@ -22,3 +22,11 @@ def test_lone_surrogates_become_replacement_characters_everywhere() -> None:
 def test_text_without_a_surrogate_escape_is_left_as_decoded() -> None:
     raw = r'{"path": "C:\\udata\\d800", "text": "\\ud800 is how JSON spells it"}'
     assert loads_storable(raw) == json.loads(raw), "an escaped backslash is no escape"
+
+
+def test_a_policy_loses_its_lone_surrogates_too() -> None:
+    from tests.gate.policy.helpers import policy
+
+    loaded = policy('rules:\n  - name: "r\\ud800 \\U0000dfff"\n    action: block\n'
+                    '    match: {}\n')
+    assert loaded.rules[0].name == "r\ufffd \ufffd"
