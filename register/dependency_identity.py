@@ -29,9 +29,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gate.fingerprint import canonical_advisory_id, legacy_dependency_fingerprint, package_key
-from gate.models import Finding, FindingKind
+from gate.models import FindingKind
 from register.continued_entries import ENTRY, KEPT_STATUSES, log_continued, rekey
 from register.models import EntryStatus, EventKind
+from register.staged_row import AT, FINGERPRINT
+
+_KIND, _RULE, _ALIASES, _PACKAGE = AT["kind"], AT["rule_id"], AT["aliases"], AT["package"]
+_MANIFEST, _VERSION = AT["manifest"], AT["version"]
 
 Key = tuple[str, str]
 
@@ -73,15 +77,16 @@ class Moved:
         return f"{what} (fingerprint {self.old.fingerprint[:12]}… → {self.new.fingerprint[:12]}…)"
 
 
-def place_of(finding: Finding) -> _Place | None:
-    """The identity parts of a dependency advisory finding (None for anything else)."""
-    location = finding.location
-    if finding.kind is not FindingKind.DEPENDENCY or not location.package:
+def place_of(row: list[Any]) -> _Place | None:
+    """The identity parts of the dependency advisory finding whose staged row this is (None
+    for anything else)."""
+    package = row[_PACKAGE]
+    if row[_KIND] != FindingKind.DEPENDENCY.value or not package:
         return None
-    ids = [finding.rule_id, *finding.aliases]
-    key = (package_key(location.package), canonical_advisory_id(ids))
-    return _Place(fingerprint=finding.fingerprint, key=key, manifest=location.manifest,
-                  version=location.version)
+    ids = [row[_RULE], *row[_ALIASES]]
+    key = (package_key(package), canonical_advisory_id(ids))
+    return _Place(fingerprint=row[FINGERPRINT], key=key, manifest=row[_MANIFEST],
+                  version=row[_VERSION])
 
 
 @dataclass(kw_only=True)
@@ -117,14 +122,14 @@ class DependencyMatcher:
             self.stored = []
         return self._keys
 
-    def hold(self, finding: Finding, row: list[Any]) -> bool:
+    def hold(self, row: list[Any]) -> bool:
         """Keep a row of a new dependency finding whose package and advisory the project has."""
         if not self.stored and not self._keys:  # no dependency entries: nothing to continue
             return False
-        place = place_of(finding)
+        place = place_of(row)
         if place is None or place.key not in self.keys:
             return False
-        self.held[finding.fingerprint] = (row, place)
+        self.held[place.fingerprint] = (row, place)
         return True
 
     def release(

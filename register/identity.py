@@ -17,10 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gate.identity import CodeIdentity, match_edits
-from gate.models import Finding
+from gate.models import FindingKind
 from register.continued_entries import ENTRY, KEPT_STATUSES, log_continued, rekey
 from register.dependency_identity import DependencyMatcher
 from register.models import EventKind
+from register.staged_row import AT, FINGERPRINT
+
+_KIND, _RULE, _PATH, _SCOPE = AT["kind"], AT["rule_id"], AT["path"], AT["scope"]
+_SNIPPET, _START = AT["snippet"], AT["start_line"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +43,14 @@ class Rekeyed:
         lines = f"line {self.old_line} → {self.new_line}"
         return (f"code edited in place ({lines}, {round(self.similarity * 100)} % alike): "
                 f"fingerprint {self.old[:12]}… → {self.new[:12]}…")
+
+
+def code_identity(row: list[Any]) -> CodeIdentity | None:
+    """`CodeIdentity.of` the finding whose staged row this is (its texts as stored)."""
+    if row[_KIND] != FindingKind.CODE.value or not row[_PATH] or not row[_SNIPPET]:
+        return None
+    return CodeIdentity(key=row[FINGERPRINT], rule_id=row[_RULE], path=row[_PATH],
+                        scope=row[_SCOPE], snippet=row[_SNIPPET], start_line=row[_START])
 
 
 @dataclass(kw_only=True)
@@ -63,14 +75,14 @@ class EditMatcher:
         places = frozenset((str(r), str(p)) for r, p in connection.execute(query))
         return cls(project_id=project_id, places=places)
 
-    def hold(self, finding: Finding, row: list[Any]) -> bool:
+    def hold(self, row: list[Any]) -> bool:
         """Keep a row of a new code finding where known code entries are; False otherwise."""
         if not self.places:  # a project without code entries: nothing to continue
             return False
-        identity = CodeIdentity.of(finding)
+        identity = code_identity(row)
         if identity is None or (identity.rule_id, identity.path) not in self.places:
             return False
-        self.held[finding.fingerprint] = (row, identity)
+        self.held[identity.key] = (row, identity)
         return True
 
     def release(
@@ -149,14 +161,14 @@ class Continuity:
         return cls(code=EditMatcher.of_project(connection, project_id),
                    dependencies=DependencyMatcher.of_project(connection, project_id))
 
-    def hold(self, finding: Finding, row: list[Any]) -> bool:
+    def hold(self, row: list[Any]) -> bool:
         """Hold a new finding's row when one of the matchers may continue an entry with it
         (in place of a row of the same fingerprint either held)."""
-        fingerprint = finding.fingerprint
-        if self.code.hold(finding, row):
+        fingerprint = row[FINGERPRINT]
+        if self.code.hold(row):
             self.dependencies.held.pop(fingerprint, None)
             return True
-        if self.dependencies.hold(finding, row):
+        if self.dependencies.hold(row):
             self.code.held.pop(fingerprint, None)
             return True
         return False

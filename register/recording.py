@@ -25,7 +25,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -68,6 +68,7 @@ from register.staged_row import (
     CHANGE_AT,
     DUE,
     ENTRY_AT,
+    FINGERPRINT,
     FIRST,
     FIXED,
     LAST,
@@ -127,6 +128,10 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _TOO_LARGE_SQLSTATES = frozenset({"54000", "54001"})
 _TEXT_AT = tuple(AT[key] for key in _TEXT_KEYS)
 _LIMITS = entry_limits(AT)
+SEVERITY, ACTION = AT["severity"], AT["action"]
+_RANK = {severity.value: severity.rank for severity in Severity}
+# Builds a run's rows: (header to score by, project id, may hold NUL) -> context over them
+RowSource = Callable[[Verdict, int, bool], AbstractContextManager[Iterable[Row]]]
 _BATCH_ROWS = 4096  # rows staged and merged at a time
 
 
@@ -204,6 +209,7 @@ def record_findings(
     may_hold_nul: bool = True,
     received_at: datetime | None = None,
     adopt_context: bool = True,
+    rows_of: RowSource | None = None,
 ) -> RecordResult:
     """Record a run whose findings arrive one by one (a streamed verdict file).
 
@@ -214,12 +220,16 @@ def record_findings(
     `received_at` (uploads) caps the run's times at its receipt. `adopt_context=False`
     (uploads) scores with the project's stored settings and leaves them as they are;
     otherwise the verdict's context becomes the project's settings.
+    `rows_of`, when given, builds the findings' rows instead (`findings` is then not read):
+    called with the header to score by, the project's id and `may_hold_nul`, it gives a
+    context manager over the rows of `finding_rows`, in order (see `register.row_worker`).
     """
     with _collector_paused():
         try:
             return _record_findings(
                 session, header, findings, project=project, actor=actor,
                 may_hold_nul=may_hold_nul, received_at=received_at, adopt_context=adopt_context,
+                rows_of=rows_of,
             )
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) not in _TOO_LARGE_SQLSTATES:
@@ -240,6 +250,7 @@ def _record_findings(
     may_hold_nul: bool,
     received_at: datetime | None,
     adopt_context: bool,
+    rows_of: RowSource | None,
 ) -> RecordResult:
     if received_at is not None:
         header = no_later_than(header, received_at)
@@ -257,13 +268,11 @@ def _record_findings(
     tally = _Tally()
     known = _known_entries(connection, project_id)
     edits = Continuity.of_project(connection, project_id)
-    rows = _entry_rows(
-        findings, known, verdict=header, project_id=project_id, tally=tally,
-        check_nul=may_hold_nul, edits=edits,
-    )
+    built = (rows_of or _rows_here(findings))(header, project_id, may_hold_nul)
     merger = Merger(connection=connection, project_id=project_id, verdict=header, actor=actor,
                     superseded=tally.superseded)
-    with Overlapped(threaded=may_thread(connection)) as overlap:
+    with built as made, Overlapped(threaded=may_thread(connection)) as overlap:
+        rows = _entry_rows(made, known, tally=tally, edits=edits)
         for batch in batches(rows, _BATCH_ROWS):  # read while the batch before is merged
             merger.add(batch, overlap)
         overlap.wait()
@@ -291,6 +300,17 @@ def _record_findings(
     trends.snapshot(connection, project_id=project_id, at=at)
     trends.refresh_owners(connection, project_id=project_id, at=at)
     return result
+
+
+def _rows_here(findings: Iterable[EvaluatedFinding]) -> RowSource:
+    """The row source that builds the rows of `findings` in this process, as they are read."""
+
+    def rows_of(header: Verdict, project_id: int, check_nul: bool) -> AbstractContextManager[
+            Iterable[Row]]:
+        return nullcontext(finding_rows(findings, verdict=header, project_id=project_id,
+                                        check_nul=check_nul))
+
+    return rows_of
 
 
 def no_later_than(verdict: Verdict, moment: datetime) -> Verdict:
@@ -354,8 +374,8 @@ def _insert_run(connection: Connection, verdict: Verdict, *, project_id: int, ac
 class _Tally:
     """What the stream held: counts for the run row, changes, and duplicates to drop."""
 
-    # (action, severity) -> findings of the stream (duplicates included)
-    kinds: Counter[tuple[Action, Severity]] = field(default_factory=Counter)
+    # (action, severity) values -> findings of the stream (duplicates included)
+    kinds: Counter[tuple[str, str]] = field(default_factory=Counter)
     changes: Counter[str] = field(default_factory=Counter)
     # fingerprint -> (severity rank, staging sequence) of the row kept for it
     best: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -374,14 +394,14 @@ class _Tally:
 
     def counts(self) -> dict[str, dict[str, int]]:
         """The run row's counts, every action and severity present."""
-        by_action: Counter[Action] = Counter()
-        by_severity: Counter[Severity] = Counter()
+        by_action: Counter[str] = Counter()
+        by_severity: Counter[str] = Counter()
         for (action, severity), count in self.kinds.items():
             by_action[action] += count
             by_severity[severity] += count
         return {
-            "action": {a.value: by_action.get(a, 0) for a in Action},
-            "severity": {s.value: by_severity.get(s, 0) for s in Severity},
+            "action": {a.value: by_action.get(a.value, 0) for a in Action},
+            "severity": {s.value: by_severity.get(s.value, 0) for s in Severity},
         }
 
 
@@ -421,14 +441,35 @@ def _cached_result(kind: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Conve
     return functools.lru_cache(maxsize=4096)(processor)
 
 
-def _entry_rows(
+def finding_rows(
     findings: Iterable[EvaluatedFinding],
-    known: dict[str, _Known],
     *,
     verdict: Verdict,
     project_id: int,
-    tally: _Tally,
     check_nul: bool = True,
+    first: int = 0,
+) -> Iterator[Row]:
+    """Each finding's row (`_finding_row`), numbered from `first` in file order; a finding
+    whose bounded value is too long for its column is refused (`RegisterInputError`).
+
+    A row depends on nothing but the finding, the verdict and the project's id, so the rows
+    of a large file may be built in another process (`register.row_worker`)."""
+    run_time = aware(verdict.started_at)
+    scorer = Scorer(context=verdict.context)
+    for seq, item in enumerate(findings, first):
+        row = _finding_row(
+            item, verdict=verdict, project_id=project_id, run_time=run_time, scorer=scorer,
+            check_nul=check_nul,
+        )
+        refuse_overlong_entry(row, seq, _LIMITS)
+        yield row
+
+
+def _entry_rows(
+    rows: Iterable[Row],
+    known: dict[str, _Known],
+    *,
+    tally: _Tally,
     edits: Continuity | None = None,
 ) -> Iterator[Row]:
     """The upsert rows, each with its change (opened, reopened or seen) and staging sequence.
@@ -440,27 +481,20 @@ def _entry_rows(
     code finding where the register has code entries of its rule and file is held by `edits`
     (it may be an edit of one of them) and staged after the stream (`_held_rows`).
     """
-    run_time = aware(verdict.started_at)
-    scorer = Scorer(context=verdict.context)
     kinds, best = tally.kinds, tally.best
-    for seq, item in enumerate(findings):
-        finding = item.finding
-        kinds[item.action, finding.severity] += 1
-        rank, fingerprint = finding.severity.rank, finding.fingerprint
+    for seq, row in enumerate(rows):
+        severity, fingerprint = row[SEVERITY], row[FINGERPRINT]
+        kinds[row[ACTION], severity] += 1
+        rank = _RANK[severity]
         previous = best.get(fingerprint)
         if previous is not None and rank <= previous[0]:
             continue
-        row = _finding_row(
-            item, verdict=verdict, project_id=project_id, run_time=run_time, scorer=scorer,
-            check_nul=check_nul,
-        )
-        refuse_overlong_entry(row, seq, _LIMITS)
         change = _apply_history(row, known.get(fingerprint))
         best[fingerprint] = (rank, seq)
         row[SEQ_AT], row[CHANGE_AT] = seq, change
         # The earlier row of a worse duplicate gives way, streamed (superseded) or held.
         was_held = previous is not None and edits is not None and edits.holds(fingerprint)
-        if change == "opened" and edits is not None and edits.hold(finding, row):
+        if change == "opened" and edits is not None and edits.hold(row):
             if previous is not None and not was_held:  # it was counted when streamed
                 tally.superseded.append((previous[1], fingerprint))
                 tally.changes[change] -= 1
@@ -651,11 +685,13 @@ def record_verdict_in(
     actor: str = "gate",
     attempts: int = 5,
     may_hold_nul: bool = True,
+    rows_of: RowSource | None = None,
 ) -> RecordResult:
     """Record in its own transaction, retrying deadlocks, serialisation failures and locks.
 
     `findings`, when given, streams the findings afresh for each attempt (a verdict file read
-    with `register.verdict_stream`); otherwise they are the verdict's own.
+    with `register.verdict_stream`); otherwise they are the verdict's own. `rows_of`: see
+    `record_findings` (it is called afresh for each attempt).
     """
     for attempt in range(1, attempts + 1):
         try:
@@ -663,7 +699,7 @@ def record_verdict_in(
                 items = findings() if findings else verdict.findings
                 return record_findings(
                     session, verdict, items, project=project, actor=actor,
-                    may_hold_nul=may_hold_nul,
+                    may_hold_nul=may_hold_nul, rows_of=rows_of,
                 )
         except DBAPIError as exc:
             if attempt == attempts or not _retryable(exc):
