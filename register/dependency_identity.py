@@ -122,9 +122,13 @@ class DependencyMatcher:
             self.stored = []
         return self._keys
 
+    def may_hold(self) -> bool:
+        """Whether the project has dependency entries (which a new finding may continue)."""
+        return bool(self.stored or self._keys)
+
     def hold(self, row: list[Any]) -> bool:
         """Keep a row of a new dependency finding whose package and advisory the project has."""
-        if not self.stored and not self._keys:  # no dependency entries: nothing to continue
+        if not self.may_hold():  # no dependency entries: nothing to continue
             return False
         place = place_of(row)
         if place is None or place.key not in self.keys:

@@ -161,6 +161,10 @@ class Continuity:
         return cls(code=EditMatcher.of_project(connection, project_id),
                    dependencies=DependencyMatcher.of_project(connection, project_id))
 
+    def may_hold(self) -> bool:
+        """Whether the project has an entry either matcher could continue."""
+        return bool(self.code.places) or self.dependencies.may_hold()
+
     def hold(self, row: list[Any]) -> bool:
         """Hold a new finding's row when one of the matchers may continue an entry with it
         (in place of a row of the same fingerprint either held)."""

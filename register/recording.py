@@ -456,10 +456,11 @@ def finding_rows(
     of a large file may be built in another process (`register.row_worker`)."""
     run_time = aware(verdict.started_at)
     scorer = Scorer(context=verdict.context)
+    due_dates: dict[int, date] = {}  # by SLA days: every row of a run opens at its time
     for seq, item in enumerate(findings, first):
         row = _finding_row(
             item, verdict=verdict, project_id=project_id, run_time=run_time, scorer=scorer,
-            check_nul=check_nul,
+            check_nul=check_nul, due_dates=due_dates,
         )
         refuse_overlong_entry(row, seq, _LIMITS)
         yield row
@@ -482,6 +483,8 @@ def _entry_rows(
     (it may be an edit of one of them) and staged after the stream (`_held_rows`).
     """
     kinds, best = tally.kinds, tally.best
+    if edits is not None and not edits.may_hold():
+        edits = None  # nothing to continue: no row is held
     for seq, row in enumerate(rows):
         severity, fingerprint = row[SEVERITY], row[FINGERPRINT]
         kinds[row[ACTION], severity] += 1
@@ -530,11 +533,18 @@ def _finding_row(
     run_time: datetime,
     scorer: Scorer | None = None,
     check_nul: bool = True,
+    due_dates: dict[int, date] | None = None,
 ) -> Row:
-    """The finding's values in `COLUMNS` order, its sequence and change left None."""
+    """The finding's values in `COLUMNS` order, its sequence and change left None
+    (`due_dates`: deadlines already worked out for this run time, by SLA days)."""
     finding, context = item.finding, verdict.context
     probability, impact, figures = (scorer or Scorer(context=context)).levels(finding)
     sla = figures.sla_days
+    due = None if due_dates is None else due_dates.get(sla)
+    if due is None:
+        due = due_date_for(finding, opened_at=run_time, sla_days=sla)
+        if due_dates is not None:
+            due_dates[sla] = due
     where = finding.location
     row = [
         project_id,
@@ -567,7 +577,7 @@ def _finding_row(
         impact.reason,
         item.owner or context.default_owner,
         sla,
-        due_date_for(finding, opened_at=run_time, sla_days=sla),
+        due,
         None,  # accepted_until
         run_time,  # first_seen
         run_time,  # last_seen

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 from pydantic import ValidationError
 
@@ -11,13 +15,15 @@ from gate.cli import cli
 from register.config import Settings
 from register.db import (
     check_schema_current,
+    current_revision,
     downgrade,
     head_revision,
     make_engine,
     open_register,
+    scripts_head,
     upgrade,
 )
-from register.errors import DatabaseUnavailableError, SchemaOutOfDateError
+from register.errors import DatabaseUnavailableError, SchemaOutOfDateError, UnknownSchemaError
 
 TABLES = {"project", "scan_run", "risk_entry", "risk_acceptance", "risk_event", "api_token"}
 
@@ -28,6 +34,36 @@ def test_upgrade_from_empty_creates_every_table(database_url: str) -> None:
     assert set(sa.inspect(engine).get_table_names()) >= TABLES
     check_schema_current(engine)
     engine.dispose()
+
+
+def test_the_expected_revision_is_the_newest_migration() -> None:
+    assert head_revision() == scripts_head()
+
+
+def test_the_stored_revision_is_read_as_alembic_reads_it(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) is None  # empty: no version table
+        for revision in ("0001", "0007", "head", "0011", "base"):
+            (downgrade if revision in ("0011", "base") else upgrade)(database_url, revision)
+            with engine.connect() as connection:
+                alembic_says = MigrationContext.configure(connection).get_current_revision()
+            assert current_revision(engine) == alembic_says
+        with engine.begin() as connection:  # two heads: not a line of revisions we know
+            connection.exec_driver_sql("INSERT INTO alembic_version VALUES ('0003'), ('0004')")
+        with pytest.raises(UnknownSchemaError, match="several revisions"):
+            open_register(database_url)
+    finally:
+        engine.dispose()
+
+
+def test_recording_and_the_register_commands_load_without_alembic() -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, gate.cli, register.cli, register.record_files, "
+         "register.web.app; print(sorted(m for m in sys.modules if m.startswith('alembic')))"],
+        capture_output=True, text=True, check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_empty_or_old_schema_is_refused_with_the_fix(database_url: str) -> None:
