@@ -10,16 +10,25 @@ No run is lost to a full or unwritable spool directory: the run goes to a fallba
 directory under the system's temporary directory, and when that fails too `SpoolError` says
 so. A damaged spool file (truncated, not a verdict) never blocks the others: replay moves it to
 `damaged/` beside them and goes on.
+
+A spool is trusted as this user's own: replay records its runs as facts (a full run with no
+findings fixes every risk of its project) and sends the token to the address each names. So
+spool directories are created private (0700) and files 0600; a directory another user owns or
+may write is never written to (`not_private`), nor replayed from, and a spool file that is no
+regular file, is another user's or is writable by others is set aside unread. (POSIX only.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -119,12 +128,54 @@ def _spool(
     raise SpoolError(f"run {shown} could not be spooled ({'; '.join(problems)})")
 
 
+def not_private(directory: Path) -> str | None:
+    """Why another user could put runs in `directory` (None: only this user can).
+
+    Its owner must be this user and neither group nor others may write to it.
+    """
+    if os.name != "posix":
+        return None
+    info = directory.stat()
+    if info.st_uid != os.geteuid():
+        return f"owned by another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (f"writable by other users (mode {stat.S_IMODE(info.st_mode):o}; "
+                f"`chmod go-w {directory}`)")
+    return None
+
+
+def not_own_file(path: Path) -> str | None:
+    """Why the spool file `path` may not be this user's own run (None: it is)."""
+    if os.name != "posix":
+        return None
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file" if not stat.S_ISLNK(info.st_mode) else "a symbolic link"
+    if info.st_uid != os.geteuid():
+        return f"owned by another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"writable by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+def private_dir(directory: Path) -> Path:
+    """`directory`, created 0700 if missing; `PermissionError` when another user could put
+    runs in it."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=0o700)
+    problem = not_private(directory)
+    if problem is not None:
+        raise PermissionError(errno.EPERM, f"not private: {problem}")
+    return directory
+
+
 def _write_spool_file(
     write: Callable[[TextIO], None], *, run_id: str, spool_dir: Path, destination: str,
     kind: str, reason: str,
 ) -> Path:
     """The envelope's fields, then `write`'s verdict as its last field `verdict`."""
-    spool_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(spool_dir)
     envelope = json.dumps({
         "spool_version": SPOOL_VERSION,
         "kind": kind,
@@ -149,9 +200,14 @@ def _write_spool_file(
 
 
 def pending(spool_dir: Path, *, kind: str | None = None) -> list[Path]:
-    """Spooled files, oldest first (optionally only one kind)."""
+    """Spooled files, oldest first (optionally only one kind); `SpoolError` when the
+    directory is not private (`not_private`): its runs could be anyone's."""
     if not spool_dir.is_dir():
         return []
+    problem = not_private(spool_dir)
+    if problem is not None:
+        raise SpoolError(f"spool directory {spool_dir} is {problem}: its runs could be another "
+                         "user's, so none is replayed")
     pattern = f"{kind}-*.json" if kind else "*.json"
     dated = []
     for path in spool_dir.glob(pattern):
@@ -168,7 +224,7 @@ def set_aside(path: Path) -> Path:
     """Move a damaged spool file to `damaged/` beside it; returns where it went."""
     target = path.parent / DAMAGED_DIR / path.name
     try:
-        target.parent.mkdir(exist_ok=True)
+        private_dir(target.parent)
         os.replace(path, target)
     except OSError:
         return path  # cannot move it: it stays, and the message still names it

@@ -4,7 +4,8 @@ A spool file holds its run's verdict in its field `verdict` (`gate.spool`). A ru
 the database is recorded as `gate register record` records a file; a run spooled for the
 service has each finding checked the same way, then its verdict's text is sent gzip-compressed
 (never parsed whole: memory stays flat for any size). A file that is no verdict, or that the
-register refuses, is moved to `damaged/` and noted; the others are replayed. An outage stops
+register refuses, is moved to `damaged/` and noted, as is one that may not be this user's own
+(`gate.spool.not_own_file`: read by no one); the others are replayed. An outage stops
 a database replay and keeps every file not yet recorded.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.spool import set_aside
+from gate.spool import not_own_file, set_aside
 from register.db import open_register
 from register.errors import RegisterInputError
 from register.record_files import checked, record_one
@@ -37,6 +38,9 @@ def replay_database(
     engine = open_register(url)
     try:
         for path in paths:
+            if (problem := _not_own(path)) is not None:
+                damaged.append(problem)
+                continue
             try:
                 verdict = read_verdict_file(path, fast=True, within=SPOOLED_FIELD)
                 result = record_one(engine, verdict, project=None, actor=actor)
@@ -73,6 +77,9 @@ def replay_uploads(
     policy = RetryPolicy(attempts=attempts, backoff_seconds=backoff_seconds)
     results: list[ReplayOutcome] = []
     for path in paths:
+        if (problem := _not_own(path)) is not None:
+            damaged.append(problem)
+            continue
         try:
             verdict = exactly_on_refusal(
                 read_verdict_file(path, fast=True, within=SPOOLED_FIELD), checked)
@@ -115,6 +122,19 @@ def _gzipped(verdict: VerdictFile) -> bytes:
     return b"".join(parts)
 
 
+def _not_own(path: Path) -> str | None:
+    """Why the spool file is set aside unread (`not_own_file`), with where it went; None
+    for this user's own file."""
+    try:
+        problem = not_own_file(path)
+    except FileNotFoundError:  # replayed or removed meanwhile: the reader says so
+        return None
+    if problem is None:
+        return None
+    return f"{path}: not replayed: {problem}; moved to {set_aside(path)}"
+
+
 def _damaged(path: Path, exc: RegisterInputError) -> str:
-    detail = exc.detail if isinstance(exc, VerdictFileError) else str(exc)
-    return f"{path}: unreadable spool file: {detail}; moved to {set_aside(path)}"
+    if isinstance(exc, VerdictFileError):
+        return f"{path}: unreadable spool file: {exc.detail}; moved to {set_aside(path)}"
+    return f"{path}: refused by the register: {exc}; moved to {set_aside(path)}"
