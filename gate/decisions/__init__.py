@@ -78,7 +78,8 @@ def _ask(
     try:
         found = source.decisions(project)
     except DecisionsUnavailableError as exc:
-        cached = cache.load(source.label, project) if cache is not None and cacheable else None
+        cached = (cache.load(source.label, project, credential=source.credential)
+                  if cache is not None and cacheable else None)
         if cached is None:
             note = DecisionsNote(
                 source=source.label, status=DecisionsStatus.UNAVAILABLE, error=str(exc)
@@ -93,7 +94,8 @@ def _ask(
         )
         return Decisions(cached.decisions, notes=(note,))
     if cache is not None and cacheable:
-        cache.save(source.label, project, dict(found.by_fingerprint), at=at)
+        cache.save(source.label, project, dict(found.by_fingerprint), at=at,
+                   credential=source.credential)
     note = DecisionsNote(
         source=source.label, status=DecisionsStatus.LIVE, count=len(found), fetched_at=at
     )

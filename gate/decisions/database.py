@@ -24,6 +24,11 @@ class DatabaseSource:
         """`register database <url without password>`."""
         return f"register database {safe_database_label(self.url)}"
 
+    @property
+    def credential(self) -> str:
+        """The URL (its password, if any, reads the database)."""
+        return self.url
+
     def decisions(self, project: str) -> Decisions:
         """Accepted and false-positive entries of `project`, by fingerprint."""
         return Decisions(read_decisions(database_url=self.url, project=project))

@@ -124,6 +124,12 @@ class DecisionSource(Protocol):
         """`register` or `vex`: which switch of the policy's `decisions:` governs it."""
         ...
 
+    @property
+    def credential(self) -> str:
+        """The secret that reads the source (a token, a database URL; "" for none): its cached
+        answers are signed with it (`gate.decisions.cache`)."""
+        ...
+
     def decisions(self, project: str) -> Decisions:
         """The project's decisions; `DecisionsUnavailableError` when unreachable right now."""
         ...

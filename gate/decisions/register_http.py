@@ -44,6 +44,11 @@ class RegisterSource:
         """`register <url>` (the token is never shown)."""
         return f"register {self.url.rstrip('/')}"
 
+    @property
+    def credential(self) -> str:
+        """The token."""
+        return self.token
+
     def decisions(self, project: str) -> Decisions:
         """The service's decisions for `project`, by fingerprint."""
         endpoint = decisions_endpoint(self.url, project)

@@ -52,6 +52,11 @@ class VexSource:
         """`VEX file <path>`."""
         return f"VEX file {self.path}"
 
+    @property
+    def credential(self) -> str:
+        """None: a VEX file is read where it lies, never cached."""
+        return ""
+
     def decisions(self, project: str) -> Decisions:
         """The file's statements about PyPI packages (the same for every project)."""
         return Decisions(by_advisory=tuple(read_vex(self.path, source=self.label)))
