@@ -8,6 +8,7 @@ or a FIFO neither fills memory nor blocks), and JSON nested at most `MAX_DEPTH` 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -141,3 +142,47 @@ def nesting_depth(document: Any, *, limit: int) -> int:
             return deepest
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
+
+
+def not_private(directory: Path) -> str | None:
+    """Why another user could put files in `directory` (None: only this user can); POSIX only.
+    For what the gate writes and later trusts (spooled runs, cached answers).
+
+    Its owner must be this user and neither group nor others may write to it.
+    """
+    if os.name != "posix":
+        return None
+    info = directory.stat()
+    if info.st_uid != os.geteuid():
+        return f"owned by another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (f"writable by other users (mode {stat.S_IMODE(info.st_mode):o}; "
+                f"`chmod go-w {directory}`)")
+    return None
+
+
+def not_own_file(path: Path) -> str | None:
+    """Why `path` may not be a file this user wrote (None: a regular file of this user's that
+    no one else may write); POSIX only."""
+    if os.name != "posix":
+        return None
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file" if not stat.S_ISLNK(info.st_mode) else "a symbolic link"
+    if info.st_uid != os.geteuid():
+        return f"owned by another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"writable by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+def private_dir(directory: Path) -> Path:
+    """`directory`, created 0700 if missing; `PermissionError` when another user could put
+    files in it."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=0o700)
+    problem = not_private(directory)
+    if problem is not None:
+        raise PermissionError(errno.EPERM, f"not private: {problem}")
+    return directory

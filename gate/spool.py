@@ -20,15 +20,12 @@ regular file, is another user's or is writable by others is set aside unread. (P
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -37,7 +34,7 @@ from typing import TextIO
 
 from gate.errors import GateError
 from gate.models import Verdict
-from gate.safe_input import open_regular_file
+from gate.safe_input import not_private, open_regular_file, private_dir
 
 SPOOL_VERSION = 1
 DAMAGED_DIR = "damaged"
@@ -126,48 +123,6 @@ def _spool(
             problems.append(f"{directory}: {exc.strerror or exc}")
     shown = run_id if _SAFE_RUN_ID.fullmatch(run_id) else repr(run_id)  # one line, always
     raise SpoolError(f"run {shown} could not be spooled ({'; '.join(problems)})")
-
-
-def not_private(directory: Path) -> str | None:
-    """Why another user could put runs in `directory` (None: only this user can).
-
-    Its owner must be this user and neither group nor others may write to it.
-    """
-    if os.name != "posix":
-        return None
-    info = directory.stat()
-    if info.st_uid != os.geteuid():
-        return f"owned by another user (uid {info.st_uid})"
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return (f"writable by other users (mode {stat.S_IMODE(info.st_mode):o}; "
-                f"`chmod go-w {directory}`)")
-    return None
-
-
-def not_own_file(path: Path) -> str | None:
-    """Why the spool file `path` may not be this user's own run (None: it is)."""
-    if os.name != "posix":
-        return None
-    info = path.lstat()
-    if not stat.S_ISREG(info.st_mode):
-        return "not a regular file" if not stat.S_ISLNK(info.st_mode) else "a symbolic link"
-    if info.st_uid != os.geteuid():
-        return f"owned by another user (uid {info.st_uid})"
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"writable by other users (mode {stat.S_IMODE(info.st_mode):o})"
-    return None
-
-
-def private_dir(directory: Path) -> Path:
-    """`directory`, created 0700 if missing; `PermissionError` when another user could put
-    runs in it."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        directory.mkdir(mode=0o700)
-    problem = not_private(directory)
-    if problem is not None:
-        raise PermissionError(errno.EPERM, f"not private: {problem}")
-    return directory
 
 
 def _write_spool_file(

@@ -145,9 +145,8 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table(_VERSION_TABLE):
                 return None
-            versions = connection.execute(
-                sa.text(f"SELECT version_num FROM {_VERSION_TABLE}")  # noqa: S608 - a fixed name
-            ).scalars().all()
+            version = sa.table(_VERSION_TABLE, sa.column("version_num", sa.String))
+            versions = connection.execute(sa.select(version.c.version_num)).scalars().all()
     except SQLAlchemyError as exc:
         raise unavailable(engine.url, exc) from exc
     if len(versions) > 1:

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.spool import not_own_file, set_aside
+from gate.safe_input import not_own_file
+from gate.spool import set_aside
 from register.db import open_register
 from register.errors import RegisterInputError
 from register.record_files import checked, record_one

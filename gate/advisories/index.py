@@ -4,7 +4,8 @@
 time it sees some content it parses every record once and writes an SQLite index of them under
 the cache directory, named by the content's SHA-256 (`sources.content_key`); later runs open
 that file and parse only the records they are asked for. Changed data has another key, so it
-is indexed afresh; an unwritable cache falls back to an in-memory index. The pipeline, the
+is indexed afresh; an unwritable cache, or one another user could write, falls back to an
+in-memory index. The pipeline, the
 loopback OSV server and enrichment see the same `AdvisoryIndex` protocol whatever the source.
 """
 
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 from packaging.utils import canonicalize_name
 
 from gate.advisories import sources
-from gate.advisories.cache import cache_root
+from gate.advisories.cache import cache_root, private_cache
 from gate.advisories.osv import MemoryIndex, OsvRecord, parse_document, record_from_mapping
 from gate.errors import ConfigError
 
@@ -130,6 +131,8 @@ def _open(path: Path, stamp: tuple[tuple[str, int, int], ...], cache_dir: Path) 
     if not stamp:
         raise ConfigError(f"advisories: no OSV records (.yaml, .yml, .json) under {path}")
     folder = cache_dir / "advisory-index"
+    if not private_cache(folder):  # another user could plant an index that hides advisories
+        return MemoryIndex(record for record, _ in _parsed_documents(path))
     key = _content_key(path, stamp, folder)
     file = folder / f"v{INDEX_FORMAT}-{key}.sqlite"
     if file.is_file():

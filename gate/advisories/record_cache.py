@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gate.advisories.cache import private_cache
 from gate.advisories.osv import OsvRecord, record_from_mapping
 from gate.errors import ReportFormatError
 
@@ -34,14 +35,22 @@ class Cached:
 
 
 class RecordCache:
-    """Cached OSV records under `root` (created on first write; unwritable means no cache)."""
+    """Cached OSV records under `root` (created 0700 on first use; unwritable, or writable by
+    another user, means no cache)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root / FOLDER
+        self._private: bool | None = None
+
+    def _usable(self) -> bool:
+        """Whether the folder is this user's alone (`private_cache`), asked once."""
+        if self._private is None:
+            self._private = private_cache(self.root)
+        return self._private
 
     def newest(self, record_id: str) -> Cached | None:
         """The newest cached version of `record_id`, or None (a damaged file counts as none)."""
-        files = self._versions(record_id)
+        files = self._versions(record_id) if self._usable() else []
         if not files:
             return None
         newest = max(files, key=_mtime)
@@ -54,6 +63,8 @@ class RecordCache:
 
     def store(self, record_id: str, data: dict[str, Any], modified: str | None) -> None:
         """Write the record's JSON under (id, modified) atomically; drop older versions."""
+        if not self._usable():
+            return
         folder = self.root / _safe(record_id)
         file = folder / f"{_safe(modified or 'unmodified')}.json"
         with contextlib.suppress(OSError):

@@ -81,12 +81,17 @@ def test_index_is_built_once_and_reused_across_processes(tmp_path: Path) -> None
     assert indexes(cache) == [built]  # keyed by content: reused
 
 
-def test_changed_content_is_indexed_afresh(tmp_path: Path) -> None:
+def _one_advisory(tmp_path: Path) -> Path:
+    """A data folder of one advisory, A-1: package `a` 1.0."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "A-1.yaml").write_text("id: A-1\naffected:\n- package: {name: a, ecosystem: PyPI}\n"
                                    "  versions: ['1.0']\n")
-    cache = tmp_path / "cache"
+    return data
+
+
+def test_changed_content_is_indexed_afresh(tmp_path: Path) -> None:
+    data, cache = _one_advisory(tmp_path), tmp_path / "cache"
     assert ids(open_advisories(data, cache_dir=cache).query("a", "1.0")) == ["A-1"]
     (data / "A-2.json").write_text(json.dumps({"id": "A-2", "affected": [
         {"package": {"name": "a", "ecosystem": "PyPI"}, "versions": ["1.0"]}]}))
@@ -136,3 +141,21 @@ def test_oversized_members_are_refused_before_reading(
     monkeypatch.setattr(sources, "MAX_MEMBER_BYTES", 1000)
     with pytest.raises(ConfigError, match="BIG-1.json is .* bytes, over the limit"):
         open_advisories(archive, cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX owners and modes")
+def test_an_index_in_a_folder_others_can_write_is_not_trusted(tmp_path: Path) -> None:
+    """An index with the advisory taken out, in a cache another user may write, would hide
+    the vulnerability: such a folder is not read, and the data is parsed afresh."""
+    data, cache = _one_advisory(tmp_path), tmp_path / "cache"
+    assert ids(open_advisories(data, cache_dir=cache).query("a", "1.0")) == ["A-1"]
+    (built,) = indexes(cache)
+    assert (built.parent.stat().st_mode & 0o777) == 0o700
+    built.unlink()
+    index._write_index(built, [])  # the planted index: no advisory at all
+    index._open.cache_clear()
+    assert ids(open_advisories(data, cache_dir=cache).query("a", "1.0")) == []  # ours: trusted
+    built.parent.chmod(0o777)
+    index._open.cache_clear()
+    found = open_advisories(data, cache_dir=cache)
+    assert isinstance(found, MemoryIndex) and ids(found.query("a", "1.0")) == ["A-1"]

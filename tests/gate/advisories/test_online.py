@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from gate.advisories.index import open_advisories
 from gate.advisories.online import LookupSettings, OsvLookup, osv_base_url
+from gate.advisories.record_cache import RecordCache
 from gate.advisories.server import serve_advisories
 from gate.errors import ConfigError
 from tests.conftest import FIXTURES
@@ -165,3 +167,20 @@ def test_base_url_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATE_OSV_URL", "ftp://mirror")
     with pytest.raises(ConfigError, match="GATE_OSV_URL"):
         osv_base_url()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX owners and modes")
+def test_the_record_cache_is_used_only_while_it_is_the_users_alone(tmp_path: Path) -> None:
+    """A record planted in a cache others may write could narrow what an advisory affects."""
+    record = {"id": "A-1", "modified": "2026-01-01T00:00:00Z", "affected": [
+        {"package": {"name": "a", "ecosystem": "PyPI"}, "versions": ["1.0"]}]}
+    cache = RecordCache(tmp_path)
+    cache.store("A-1", record, record["modified"])
+    cached = cache.newest("A-1")
+    assert cached is not None and cached.record.id == "A-1"
+    assert (cache.root.stat().st_mode & 0o777) == 0o700
+    cache.root.chmod(0o777)
+    opened_again = RecordCache(tmp_path)
+    assert opened_again.newest("A-1") is None
+    opened_again.store("B-1", {**record, "id": "B-1"}, record["modified"])
+    assert not (cache.root / "B-1").exists()
