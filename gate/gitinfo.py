@@ -24,6 +24,14 @@ def _git(root: Path, *args: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+def committed(path: Path) -> bool:
+    """Whether the repository holding `path` tracks it: the file came with the checkout, so
+    in CI a pull request could have written it (False outside a repository, or without git)."""
+    if not path.parent.is_dir():
+        return False
+    return _git(path.parent, "ls-files", "--error-unmatch", "--", path.name) is not None
+
+
 def current_commit(root: Path) -> str | None:
     """The commit being scanned: $GITHUB_SHA in Actions, else HEAD of the target's repository."""
     return os.environ.get("GITHUB_SHA") or _git(root, "rev-parse", "HEAD")

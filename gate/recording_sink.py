@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate.errors import ConfigError
+from gate.gitinfo import committed
 from gate.models import TriageDecision, Verdict
 from gate.spool import spool_verdict, spooled_where
 
@@ -74,10 +76,17 @@ def read_decisions(*, database_url: str, project: str) -> dict[str, TriageDecisi
     from sqlalchemy.exc import SQLAlchemyError
 
     from gate.decisions.interface import DecisionsUnavailableError
-    from register.db import open_register
+    from register.db import open_register, sqlite_file
     from register.decisions import project_decisions
     from register.errors import RegisterError, RegisterInputError
 
+    file = sqlite_file(database_url)
+    if file is not None and committed(file):
+        raise ConfigError(
+            f"register database {file} is tracked by git: a pull request could write the "
+            "decisions it reads; keep the register out of the repository (.gitignore) or read "
+            "decisions from the service (--register)"
+        )
     try:
         engine = open_register(database_url)
         try:

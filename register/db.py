@@ -53,6 +53,17 @@ def safe_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, or SQLite in memory)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    name = parsed.database
+    if name == ":memory:" or (name.startswith("file:") and "mode=memory" in name):
+        return None
+    return Path(name.removeprefix("file:").split("?", 1)[0])
+
+
 def make_engine(
     url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS, pool_size: int = 5,
     max_overflow: int = 5,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate.gitinfo import committed
 from gate.safe_input import not_own_file
 from gate.spool import set_aside
 from register.db import open_register
@@ -130,6 +131,8 @@ def _not_own(path: Path) -> str | None:
         problem = not_own_file(path)
     except FileNotFoundError:  # replayed or removed meanwhile: the reader says so
         return None
+    if problem is None and committed(path):
+        problem = "tracked by git (a pull request could have written it)"
     if problem is None:
         return None
     return f"{path}: not replayed: {problem}; moved to {set_aside(path)}"

@@ -134,3 +134,29 @@ def test_no_private_directory_at_all_is_a_spool_error_naming_both(
     assert f"{spool}: not private: writable by other users" in message
     assert f"{fallback}: not private: writable by other users" in message
     assert list(spool.iterdir()) == [] and list(fallback.iterdir()) == []
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    *args], check=True, capture_output=True, timeout=60)
+
+
+def test_a_spool_file_committed_to_the_repository_is_set_aside_unread(tmp_path: Path) -> None:
+    """In CI the checkout is the pull request's: a spool file it commits is no spooled run."""
+    repo = tmp_path / "repo"
+    spool = repo / ".riskgate" / "spool"
+    url = _register(tmp_path)
+    _spooled(spool, "real-1")
+    assert _replay(spool, url).returncode == 0 and _open_entries(url) == 5
+    planted = _spooled(spool, "planted-committed", findings=False)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-f", str(planted))
+    _git(repo, "commit", "-q", "-m", "a spooled run")
+    ours = _spooled(spool, "ours-2")  # spooled here, not committed: replayed
+
+    replayed = _replay(spool, url)
+    assert replayed.returncode == 2
+    assert f"{planted}: not replayed: tracked by git (a pull request could have written it)" \
+        in replayed.stderr
+    assert f"{ours.name}: run ours-2" in replayed.stdout
+    assert _open_entries(url) == 5  # the planted empty full run fixed nothing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,9 +13,12 @@ import pytest
 
 from gate.decisions import load_decisions
 from gate.decisions.cache import DecisionCache, default_cache_dir
+from gate.decisions.database import DatabaseSource
 from gate.decisions.interface import Decisions
 from gate.decisions.register_http import RegisterSource
+from gate.errors import ConfigError
 from gate.models import DecisionsStatus
+from register.db import upgrade
 from tests.gate.decisions.test_register_http import FAST, POLICY, register
 
 CLOSED = "http://127.0.0.1:1"
@@ -104,3 +108,19 @@ def test_the_cache_is_the_users_not_the_scanned_trees(
     monkeypatch.delenv("GATE_CACHE_DIR")
     assert default_cache_dir().is_absolute()
     assert not default_cache_dir().is_relative_to(tmp_path)
+
+
+def test_a_register_database_committed_to_the_repository_is_no_source_of_decisions(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    database = repo / ".riskgate" / "register.db"
+    database.parent.mkdir(parents=True)
+    upgrade(f"sqlite:///{database}")
+    source = DatabaseSource(url=f"sqlite:///{database}")
+    assert len(source.decisions("shop")) == 0  # untracked: the register's own file
+    for args in (["init", "-q"], ["add", "-f", str(database)], ["commit", "-q", "-m", "db"]):
+        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c",
+                        "user.email=t@example.com", *args], check=True, capture_output=True)
+    with pytest.raises(ConfigError, match=f"register database {database} is tracked by git"):
+        source.decisions("shop")
