@@ -190,6 +190,7 @@ def build_target(
         semgrep_configs=(*semgrep.configs, *config.semgrep_configs),
         semgrep_max_target_bytes=semgrep.max_target_bytes,
         semgrep_jobs=semgrep.jobs or usable_cpus(),
+        semgrep_honour_nosemgrep=semgrep.honour_nosemgrep,
         exclude=policy.scope.exclude,
         only=config.only,
     )

@@ -188,12 +188,16 @@ class SemgrepConfig(_ScannerBase):
 
     `max_target_bytes` is semgrep's file size limit; a bigger file in scope is not scanned and
     becomes a `riskgate-file-not-scanned` finding. `jobs` is semgrep's parallelism; by default
-    one job per CPU the gate may use.
+    one job per CPU the gate may use. `honour_nosemgrep: true` lets semgrep drop findings
+    marked with an inline `# nosemgrep` comment; off by default, as anyone who can change the
+    code could silence a finding that way, unreviewed: the policy's `ignores` (reason, owner,
+    expiry) and the register's triage are the reviewed ways.
     """
 
     configs: Globs = ()
     max_target_bytes: Annotated[int, Field(ge=1, le=2**40)] = 20_000_000
     jobs: Annotated[int, Field(ge=1, le=256)] | None = None
+    honour_nosemgrep: bool = False
 
 
 class ScopeConfig(_Strict):

@@ -25,6 +25,7 @@ class ScanTarget:
     semgrep_configs: tuple[str, ...] = ()
     semgrep_max_target_bytes: int = 10_000_000
     semgrep_jobs: int = 1
+    semgrep_honour_nosemgrep: bool = False
     exclude: tuple[str, ...] = ()
     only: frozenset[str] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)

@@ -181,9 +181,13 @@ def coverage_args(target: ScanTarget) -> list[str]:
     `--verbose` makes the JSON list skipped files with reasons; the size limit comes from the
     policy; the policy's `scope.exclude` is passed on. Without a `.semgrepignore` of the
     target semgrep would apply built-in ignores (`tests/`, `build/`...) without a word: they
-    are switched off, so the policy alone decides what is out of scope.
+    are switched off, so the policy alone decides what is out of scope. Inline `# nosemgrep`
+    comments are not honoured unless the policy says so (`--disable-nosem`): a change could
+    otherwise silence its own finding.
     """
     argv = ["--verbose", "--max-target-bytes", str(target.semgrep_max_target_bytes)]
+    if not target.semgrep_honour_nosemgrep:
+        argv.append("--disable-nosem")
     if not (target.root / IGNORE_FILE).is_file():
         argv.append("--x-ignore-semgrepignore-files")
     for pattern in target.exclude:

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from gate.cli import cli
 from gate.config import bundled_semgrep_rules
 from gate.errors import ReportFormatError, ScannerError
 from gate.models import FindingKind, Severity
@@ -283,6 +285,20 @@ def test_real_scan_honours_the_targets_semgrepignore(semgrep_env: str, tmp_path:
 
 
 @pytest.mark.semgrep
+def test_real_scan_does_not_let_a_nosemgrep_comment_silence_a_finding(
+    semgrep_env: str, tmp_path: Path
+) -> None:
+    """Anyone who can change the code could add the comment: only the policy may say to honour
+    it (`scanners.semgrep.honour_nosemgrep`)."""
+    (tmp_path / "a.py").write_text(
+        "import os\nos.system(cmd)  # nosemgrep\n# nosemgrep: python-os-command-injection\n"
+        "os.system(other)\n")
+    found = [("python-os-command-injection", "a.py", 2), ("python-os-command-injection", "a.py", 4)]
+    assert _scan(tmp_path) == found
+    assert _scan(tmp_path, semgrep_honour_nosemgrep=True) == []
+
+
+@pytest.mark.semgrep
 @pytest.mark.slow
 def test_real_fingerprints_survive_reformatting(semgrep_env: str, tmp_path: Path) -> None:
     code = tmp_path / "a.py"
@@ -435,3 +451,21 @@ def test_a_semgrep_without_the_rule_check_option_scans_with_the_check(
     runs = calls.read_text().splitlines()
     assert len(runs) == 2 and "--x-rule-validation" not in runs[1]
     assert len(output.findings) == 4
+
+
+@pytest.mark.semgrep
+def test_the_policy_decides_whether_nosemgrep_comments_count(
+    semgrep_env: str, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "a.py").write_text("import os\nos.system(cmd)  # nosemgrep\n")
+    default = (REPO_ROOT / "policies" / "default.yml").read_text()
+    outcomes = {}
+    for honour in ("false", "true"):
+        policy = tmp_path / f"{honour}.yml"
+        policy.write_text(default.replace("honour_nosemgrep: false", f"honour_nosemgrep: {honour}"))
+        result = CliRunner().invoke(cli, ["scan", str(project), "--scanner", "semgrep",
+                                          "--policy", str(policy), "--no-progress"])
+        outcomes[honour] = (result.exit_code, "python-os-command-injection" in result.output)
+    assert outcomes == {"false": (1, True), "true": (0, False)}
