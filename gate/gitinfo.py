@@ -77,6 +77,23 @@ def _paths(root: Path, *args: str) -> frozenset[str]:
     return frozenset(p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
 
 
+def show_at(root: Path, *, ref: str, name: str, limit: int = 1024 * 1024) -> bytes | None:
+    """The file `name` (relative to `root`) as committed at `ref`; None when it did not exist
+    there. `ConfigError` without git or when it is larger than `limit` bytes."""
+    git = shutil.which("git")
+    if git is None:
+        raise ConfigError("--baseline needs git, which is not installed")
+    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [git, "-C", str(root), "show", f"{ref}:./{name}"],
+        capture_output=True, check=False, timeout=60,
+    )
+    if result.returncode != 0:
+        return None
+    if len(result.stdout) > limit:
+        raise ConfigError(f"{name} at {ref}: larger than {limit} bytes")
+    return result.stdout
+
+
 def files_at(root: Path, commit: str) -> frozenset[str]:
     """Files of `commit` under `root`, relative to `root`."""
     return _paths(root, "ls-tree", "-r", "-z", "--name-only", commit)

@@ -27,7 +27,7 @@ from gate.baseline import BaselineScan, scan_baseline
 from gate.config import GateConfig
 from gate.decisions import decisions_for
 from gate.errors import ConfigError, GateError
-from gate.gitinfo import current_branch, current_commit, repository_prefix
+from gate.gitinfo import current_branch, current_commit, repository_prefix, resolve_commit
 from gate.identity import number_occurrences
 from gate.models import AdvisoryData, Finding, ScannerRun, ScannerStatus, ScanScope, Verdict
 from gate.policy.discover import PolicySource, discover_policy, read_policy, with_fail_on
@@ -193,6 +193,8 @@ def build_target(
         semgrep_honour_nosemgrep=semgrep.honour_nosemgrep,
         exclude=policy.scope.exclude,
         only=config.only,
+        # the commit, not the ref: the baseline's worktree resolves `HEAD~1` otherwise
+        ignore_files_at=resolve_commit(root, config.baseline_ref) if config.baseline_ref else None,
     )
 
 

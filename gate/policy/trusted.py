@@ -8,11 +8,9 @@ judged by the policy it is changing. The change's policy applies once it is merg
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-from gate.errors import ConfigError
+from gate.gitinfo import show_at
 from gate.policy.discover import POLICY_FILES, PYPROJECT, PolicySource, discover_policy
 
 MAX_POLICY_BYTES = 1024 * 1024
@@ -32,15 +30,4 @@ def policy_at_baseline(root: Path, *, ref: str, into: Path) -> PolicySource:
 
 def _committed(root: Path, *, ref: str, name: str) -> bytes | None:
     """The file `name` of `root` as committed at `ref`; None when it did not exist there."""
-    git = shutil.which("git")
-    if git is None:
-        raise ConfigError("--baseline needs git, which is not installed")
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [git, "-C", str(root), "show", f"{ref}:./{name}"],
-        capture_output=True, check=False, timeout=60,
-    )
-    if result.returncode != 0:
-        return None
-    if len(result.stdout) > MAX_POLICY_BYTES:
-        raise ConfigError(f"{name} at {ref}: larger than {MAX_POLICY_BYTES} bytes")
-    return result.stdout
+    return show_at(root, ref=ref, name=name, limit=MAX_POLICY_BYTES)

@@ -28,6 +28,7 @@ class ScanTarget:
     semgrep_honour_nosemgrep: bool = False
     exclude: tuple[str, ...] = ()
     only: frozenset[str] | None = None
+    ignore_files_at: str | None = None  # a git ref: read `.semgrepignore` files as there
     extra_env: dict[str, str] = field(default_factory=dict)
 
 

@@ -70,7 +70,8 @@ def discover(target: ScanTarget) -> Discovery:
     if target.requirements:
         return Discovery(manifests=[_explicit(root, path) for path in target.requirements])
     scope = enumerate_scope(root, targets=Targets(globs=_GLOBS), exclude=target.exclude,
-                            skip_dir=_environment_or_vendored)
+                            skip_dir=_environment_or_vendored,
+                            ignore_files_at=target.ignore_files_at)
     manifests = _per_directory(root, scope.files)
     covered = len(manifests)
     coverage = Coverage(in_scope=covered, scanned=covered, excluded=scope.excluded,

@@ -4,7 +4,9 @@ The gate enumerates the files in scope itself and never takes a scanner's word f
 scanner that skipped a file (too big, too many matches, a parse failure, a time-out) or never
 looked at it is then visible. Out of scope, and reported as excluded rather than as findings:
 - the policy's `scope.exclude` globs (gitignore syntax, relative to the scanned root);
-- the target's `.semgrepignore` files (with `:include` lines), when the root has one;
+- the target's `.semgrepignore` files (with `:include` lines), when the root has one; on a
+  diff-aware run as committed at the baseline (`ignore_files_at`), so that a change cannot
+  take its own files out of the scan (what semgrep then leaves out is reported not scanned);
 - untracked files git ignores, when the root is the top of a git work tree;
 - symbolic links (what they point at inside the tree is scanned where it lives).
 `.git/` is never in scope. Which files a scanner must cover is decided by `Targets`: the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import posixpath
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from typing import Any
 
 import pathspec
 
+from gate.gitinfo import files_at, show_at
 from gate.models import PathNote
 
 IGNORE_FILE = ".semgrepignore"
@@ -120,18 +124,20 @@ class _Rules:
 
 def enumerate_scope(
     root: Path, *, targets: Targets, exclude: Sequence[str] = (),
-    skip_dir: Callable[[Path], str | None] | None = None,
+    skip_dir: Callable[[Path], str | None] | None = None, ignore_files_at: str | None = None,
 ) -> Scope:
     """Walk `root` (symbolic links are not followed) and sort files into scope and excluded.
 
     `skip_dir` may put a directory out of scope whatever the policy says, giving the reason.
+    `ignore_files_at` (a git ref) reads the `.semgrepignore` files as committed there.
     """
+    read = _IgnoreFilesAt(root, ignore_files_at) if ignore_files_at else _ignore_file_here(root)
     rules = _Rules(
         root=root,
         policy=_spec(tuple(exclude)) if exclude else None,
         policy_patterns=tuple(exclude),
         git_ignored=git_ignored(root),
-        ignore_files=(root / IGNORE_FILE).is_file(),
+        ignore_files=read("") is not None,
     )
     files: list[str] = []
     excluded: list[PathNote] = []
@@ -139,8 +145,8 @@ def enumerate_scope(
     for current, dirs, names in os.walk(root):
         base = Path(current).relative_to(root).as_posix()
         base = "" if base == "." else base
-        if rules.ignore_files and IGNORE_FILE in names:
-            rules.local[base] = _spec(tuple(_ignore_lines(Path(current) / IGNORE_FILE)))
+        if rules.ignore_files and (lines := read(base)) is not None:
+            rules.local[base] = _spec(tuple(lines))
         kept = []
         for name in sorted(dirs):
             rel = f"{base}/{name}" if base else name
@@ -197,6 +203,43 @@ def git_ignored(root: Path) -> frozenset[str]:
         return frozenset()
     entries = result.stdout.decode("utf-8", "replace").split("\0")
     return frozenset(entry for entry in entries if entry)
+
+
+def _ignore_file_here(root: Path) -> Callable[[str], list[str] | None]:
+    """The lines of the ignore file of a directory under `root` (None: it has none)."""
+
+    def read(base: str) -> list[str] | None:
+        path = root / base / IGNORE_FILE
+        return _ignore_lines(path) if path.is_file() else None
+
+    return read
+
+
+class _IgnoreFilesAt:
+    """The ignore files of a directory under `root` as committed at `ref` (`:include`d files
+    too, read at `ref`); None for a directory that had none there."""
+
+    def __init__(self, root: Path, ref: str) -> None:
+        self.root, self.ref = root, ref
+        self.committed = frozenset(
+            path for path in files_at(root, ref)
+            if path == IGNORE_FILE or path.endswith("/" + IGNORE_FILE))
+
+    def __call__(self, base: str) -> list[str] | None:
+        name = f"{base}/{IGNORE_FILE}" if base else IGNORE_FILE
+        return self._lines(name) if name in self.committed else None
+
+    def _lines(self, name: str, *, depth: int = 0) -> list[str]:
+        text = show_at(self.root, ref=self.ref, name=name)
+        lines: list[str] = []
+        for line in (text or b"").decode("utf-8", "replace").splitlines():
+            if line.startswith(":include ") and depth < 3:
+                included = posixpath.normpath(posixpath.join(
+                    posixpath.dirname(name), line.removeprefix(":include ").strip()))
+                lines.extend(self._lines(included, depth=depth + 1))
+            elif not line.startswith(":"):
+                lines.append(line)
+        return lines
 
 
 def _ignore_lines(path: Path, *, depth: int = 0) -> list[str]:

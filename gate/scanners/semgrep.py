@@ -77,7 +77,8 @@ class SemgrepScanner:
         """Scan `target.root`; `ScannerError` when semgrep is missing, fails, hangs or lies."""
         executable = find_executable(NAME, setting="GATE_SEMGREP_BIN", install_hint=INSTALL_HINT)
         configs = config_args(target.semgrep_configs)
-        scope = enumerate_scope(target.root, targets=rule_targets(configs), exclude=target.exclude)
+        scope = enumerate_scope(target.root, targets=rule_targets(configs), exclude=target.exclude,
+                                ignore_files_at=target.ignore_files_at)
         if target.only is not None:
             scope = restrict_scope(scope, target.only)
             if not scope.files:

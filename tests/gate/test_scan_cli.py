@@ -218,6 +218,46 @@ def test_baseline_blocks_only_what_the_change_introduces(
     assert all("pickle" in rule or "deserial" in rule for rule in new_rules), new_rules
 
 
+@pytest.mark.parametrize("had_ignore_file", [True, False])
+def test_a_change_cannot_take_its_own_files_out_of_the_scan(
+    tmp_path: Path, semgrep_env: str, had_ignore_file: bool
+) -> None:
+    """On a pull request the baseline's `.semgrepignore` decides the scope, as its policy does:
+    a change that ignores the file it adds a flaw to is blocked, and its requirements too."""
+    repo = tmp_path / "repo"
+    (repo / "vendor").mkdir(parents=True)
+    (repo / "requirements.txt").write_text("click==8.1.7\n")
+    (repo / "app.py").write_text("def ok():\n    return 1\n")
+    (repo / "vendor" / "lib.py").write_text("import os\nos.system(cmd)\n")
+    if had_ignore_file:
+        (repo / ".semgrepignore").write_text("vendor/\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "base")
+    (repo / "evil.py").write_text("import pickle\n\ndef load(b):\n    return pickle.loads(b)\n")
+    (repo / "extra").mkdir()
+    (repo / "extra" / "requirements.txt").write_text("jinja2==2.10\n")
+    (repo / ".semgrepignore").write_text("vendor/\nevil.py\nextra/\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "hide the flaw")
+    out = tmp_path / "v.json"
+    result = gate("scan", str(repo), "--baseline", "HEAD~1", "--advisories", str(ADVISORIES),
+                  "--json", str(out), "--no-progress")
+    verdict = json.loads(out.read_text())
+    blocked = {(item["finding"]["rule_id"], item["finding"]["location"].get("path"),
+                item["finding"]["location"].get("manifest"))
+               for item in verdict["findings"] if item["action"] == "block"}
+    assert result.exit_code == 1, result.output
+    assert ("riskgate-file-not-scanned", "evil.py", None) in blocked
+    assert any(manifest == "extra/requirements.txt" for _, _, manifest in blocked), blocked
+    assert not any(path == "vendor/lib.py" for _, path, _ in blocked) or not had_ignore_file
+
+    full = gate("scan", str(repo), "--advisories", str(ADVISORIES), "--json", str(out),
+                "--no-progress")  # not diff-aware: the tree's own ignore file applies
+    assert all(item["finding"]["location"].get("path") != "evil.py"
+               for item in json.loads(out.read_text())["findings"]), full.output
+
+
 def test_unknown_baseline_ref_is_a_configuration_error(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
