@@ -36,9 +36,23 @@ def sources_for(config: GateConfig) -> list[DecisionSource]:
 
         sources.append(DatabaseSource(url=config.decisions_database))
     if config.vex_files:
-        from gate.decisions.vex import VexSource
+        sources += _vex_sources(config)
+    return sources
 
-        sources += [VexSource(path=path) for path in config.vex_files]
+
+def _vex_sources(config: GateConfig) -> list[DecisionSource]:
+    """Each `--vex` file; on a diff-aware run one inside the scanned tree is read as committed
+    at the baseline, as the policy is: a change cannot vouch for its own findings."""
+    from gate.decisions.vex import VexSource
+    from gate.gitinfo import resolve_commit
+
+    root = config.target
+    at = resolve_commit(root, config.baseline_ref) if config.baseline_ref else None
+    sources: list[DecisionSource] = []
+    for path in config.vex_files:
+        inside = at is not None and path.resolve().is_relative_to(root.resolve())
+        sources.append(VexSource(path=path, at=at, ref=config.baseline_ref, root=root)
+                       if inside else VexSource(path=path))
     return sources
 
 

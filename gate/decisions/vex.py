@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from gate.decisions.interface import AdvisoryDecision, Decisions
 from gate.errors import ConfigError
+from gate.gitinfo import show_at
 from gate.models import TriageDecision, TriageStatus
 
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
@@ -42,15 +43,19 @@ class VexError(ConfigError):
 
 @dataclass(frozen=True, kw_only=True)
 class VexSource:
-    """One OpenVEX file."""
+    """One OpenVEX file; with `at`, as committed at that baseline commit (`ref` names it)."""
 
     path: Path
     kind: str = "vex"
+    at: str | None = None
+    ref: str | None = None
+    root: Path | None = None  # the repository directory `path` is committed under
 
     @property
     def label(self) -> str:
-        """`VEX file <path>`."""
-        return f"VEX file {self.path}"
+        """`VEX file <path>` (`at REF` when read as committed there)."""
+        where = f" at {self.ref or self.at}" if self.at else ""
+        return f"VEX file {self.path}{where}"
 
     @property
     def credential(self) -> str:
@@ -58,31 +63,45 @@ class VexSource:
         return ""
 
     def decisions(self, project: str) -> Decisions:
-        """The file's statements about PyPI packages (the same for every project)."""
-        return Decisions(by_advisory=tuple(read_vex(self.path, source=self.label)))
+        """The file's statements about PyPI packages (the same for every project); read at
+        the baseline, a file the baseline does not have vouches for nothing yet."""
+        if self.at is None or self.root is None:
+            return Decisions(by_advisory=tuple(read_vex(self.path, source=self.label)))
+        name = self.path.resolve().relative_to(self.root.resolve()).as_posix()
+        text = show_at(self.root, ref=self.at, name=name)
+        if text is None:
+            return Decisions()
+        return Decisions(by_advisory=tuple(parse_vex(text, where=self.label, source=self.label)))
 
 
 def read_vex(path: Path, *, source: str) -> list[AdvisoryDecision]:
     """Decisions from the OpenVEX document at `path`; `VexError` when it is not one."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes()
     except OSError as exc:
         raise VexError(f"{path}: cannot read VEX file: {exc.strerror or exc}") from exc
+    return parse_vex(text, where=str(path), source=source)
+
+
+def parse_vex(text: bytes, *, where: str, source: str) -> list[AdvisoryDecision]:
+    """Decisions from an OpenVEX document's bytes; `VexError` naming `where` when it is not one."""
+    try:
+        document = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise VexError(f"{path}: not JSON: {exc}") from exc
+        raise VexError(f"{where}: not JSON: {exc}") from exc
     if not isinstance(document, dict) or not str(document.get("@context", "")).startswith(
         "https://openvex.dev/ns"
     ):
-        raise VexError(f"{path}: not an OpenVEX document (no openvex.dev @context)")
+        raise VexError(f"{where}: not an OpenVEX document (no openvex.dev @context)")
     statements = document.get("statements")
     if not isinstance(statements, list):
-        raise VexError(f"{path}: 'statements' must be a list")
+        raise VexError(f"{where}: 'statements' must be a list")
     found: list[AdvisoryDecision] = []
     for number, statement in enumerate(statements, start=1):
         try:
             found.extend(_statement(statement, source=source))
         except ValueError as exc:
-            raise VexError(f"{path}: statement {number}: {exc}") from exc
+            raise VexError(f"{where}: statement {number}: {exc}") from exc
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,10 @@ from gate.cli import cli
 from gate.decisions.interface import Decisions
 from gate.decisions.vex import VexError, VexSource, read_vex
 from gate.models import TriageStatus
+from tests.conftest import REPO_ROOT
 from tests.gate.policy.helpers import dependency
+
+ADVISORIES = REPO_ROOT / "examples" / "advisories"
 
 
 def document(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -100,3 +104,50 @@ def test_gate_scan_with_a_bad_vex_file_exits_3(tmp_path: Path) -> None:
     assert result.exit_code == 3 and missing.exit_code == 3
     assert "statement 1: status must be one of" in result.output
     assert "cannot read VEX file" in missing.output
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    *args], check=True, capture_output=True, timeout=60)
+
+
+def _vouching(path: Path) -> None:
+    """A VEX file saying jinja2 2.10 is not affected by either of its advisories."""
+    path.write_text(json.dumps(document(*(
+        {"vulnerability": {"name": cve}, "products": [{"@id": "pkg:pypi/jinja2@2.10"}],
+         "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}
+        for cve in ("CVE-2019-10906", "CVE-2020-28493")))))
+
+
+@pytest.mark.parametrize("vex_at_baseline", [False, True])
+def test_on_a_pull_request_a_vex_file_of_the_tree_is_read_at_the_baseline(
+    tmp_path: Path, vex_at_baseline: bool
+) -> None:
+    """A change that adds a vulnerable pin and a VEX file vouching for it is still blocked; a
+    VEX statement the baseline already had applies."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text("click==8.1.7\n")
+    vex = repo / "security.vex.json"
+    if vex_at_baseline:
+        _vouching(vex)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "base")
+    (repo / "requirements.txt").write_text("click==8.1.7\njinja2==2.10\n")
+    _vouching(vex)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "a vulnerable pin, vouched for")
+    out = tmp_path / "v.json"
+    result = CliRunner().invoke(cli, [
+        "scan", str(repo), "--scanner", "pip-audit", "--baseline", "HEAD~1", "--vex", str(vex),
+        "--advisories", str(ADVISORIES), "--json", str(out), "--no-progress"])
+    verdict = json.loads(out.read_text())
+    actions = sorted(item["action"] for item in verdict["findings"])
+    if vex_at_baseline:
+        assert result.exit_code == 0 and actions == ["ignore", "ignore"], result.output
+    else:
+        assert result.exit_code == 1 and actions == ["block", "block"], result.output
+    (note,) = verdict["decision_sources"]
+    assert note["source"] == f"VEX file {vex} at HEAD~1"
+    assert note["count"] == (2 if vex_at_baseline else 0)
