@@ -26,13 +26,24 @@ stderr_log="$work/stderr.txt"
 mkdir -p "$work"
 rm -f "$json" "$markdown" "$annotations" "$stderr_log"
 
+# A pull request whose base cannot be had. Every finding would count as new (blocking more),
+# but the change's own policy, .semgrepignore and VEX files would judge it: fail closed unless
+# fail-on-error is "false".
+no_baseline() {
+  if [ "${INPUT_FAIL_ON_ERROR:-true}" = "false" ]; then
+    warn "riskgate: $1; scanning without a baseline (all findings are new; the change's own policy, .semgrepignore and VEX files apply)"
+    return 0
+  fi
+  error "riskgate: $1; a pull request is judged by its base branch's policy, .semgrepignore and VEX files, so the gate fails closed without it (fail-on-error: false scans without a baseline)"
+  exit 2
+}
+
 # The default baseline of a pull request: its base branch, fetched from origin; sets `baseline`.
-# Without it every finding counts as new, which blocks more, never less.
 pull_request_baseline() {
   local base="${GITHUB_BASE_REF:-}" depth=()
   [ -n "$base" ] || return 0
   if ! git check-ref-format --branch "$base" >/dev/null 2>&1; then
-    warn "riskgate: GITHUB_BASE_REF is not a branch name; scanning without a baseline"
+    no_baseline "GITHUB_BASE_REF is not a branch name"
     return 0
   fi
   if [ "$(git -C "$target" rev-parse --is-shallow-repository 2>/dev/null)" = "true" ]; then
@@ -44,7 +55,7 @@ pull_request_baseline() {
   if git -C "$target" rev-parse --verify --quiet "refs/remotes/origin/$base^{commit}" >/dev/null; then
     baseline="origin/$base"
   else
-    warn "riskgate: origin/$base is not available; scanning without a baseline (all findings are new)"
+    no_baseline "origin/$base is not available"
   fi
 }
 

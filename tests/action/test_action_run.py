@@ -212,10 +212,19 @@ def test_pull_request_comment_is_written_once_then_edited(
     assert "ghs_good" not in (root / "runner-temp" / "riskgate" / "verdict.json").read_text()
 
 
-def test_pull_request_without_origin_warns_and_scans_without_baseline(
+def test_pull_request_without_its_base_fails_closed_unless_told_not_to(
     tmp_path: Path, semgrep_bin: str
 ) -> None:
-    run = _run(tmp_path, "clean-app", semgrep_bin, event_name="pull_request", base_ref="main")
+    """Without the base, the change's own policy, ignore and VEX files would judge it."""
+    run = _run(tmp_path / "closed", "clean-app", semgrep_bin, event_name="pull_request",
+               base_ref="main")
+    assert run.returncode == 2, run.log
+    assert "::error::riskgate: origin/main is not available; a pull request is judged by its " \
+        "base branch's policy" in run.stdout
+    assert not (run.runner_temp / "riskgate" / "verdict.json").exists()
+
+    run = _run(tmp_path / "open", "clean-app", semgrep_bin, event_name="pull_request",
+               base_ref="main", inputs={"fail-on-error": "false"})
     assert run.returncode == 0, run.log
     assert "::warning::riskgate: origin/main is not available" in run.stdout
     assert _verdict(run)["baseline_ref"] is None
