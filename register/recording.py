@@ -25,7 +25,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -130,8 +130,6 @@ _TEXT_AT = tuple(AT[key] for key in _TEXT_KEYS)
 _LIMITS = entry_limits(AT)
 SEVERITY, ACTION = AT["severity"], AT["action"]
 _RANK = {severity.value: severity.rank for severity in Severity}
-# Builds a run's rows: (header to score by, project id, may hold NUL) -> context over them
-RowSource = Callable[[Verdict, int, bool], AbstractContextManager[Iterable[Row]]]
 _BATCH_ROWS = 4096  # rows staged and merged at a time
 
 
@@ -209,7 +207,6 @@ def record_findings(
     may_hold_nul: bool = True,
     received_at: datetime | None = None,
     adopt_context: bool = True,
-    rows_of: RowSource | None = None,
 ) -> RecordResult:
     """Record a run whose findings arrive one by one (a streamed verdict file).
 
@@ -220,16 +217,12 @@ def record_findings(
     `received_at` (uploads) caps the run's times at its receipt. `adopt_context=False`
     (uploads) scores with the project's stored settings and leaves them as they are;
     otherwise the verdict's context becomes the project's settings.
-    `rows_of`, when given, builds the findings' rows instead (`findings` is then not read):
-    called with the header to score by, the project's id and `may_hold_nul`, it gives a
-    context manager over the rows of `finding_rows`, in order (see `register.row_worker`).
     """
     with _collector_paused():
         try:
             return _record_findings(
                 session, header, findings, project=project, actor=actor,
                 may_hold_nul=may_hold_nul, received_at=received_at, adopt_context=adopt_context,
-                rows_of=rows_of,
             )
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) not in _TOO_LARGE_SQLSTATES:
@@ -250,7 +243,6 @@ def _record_findings(
     may_hold_nul: bool,
     received_at: datetime | None,
     adopt_context: bool,
-    rows_of: RowSource | None,
 ) -> RecordResult:
     if received_at is not None:
         header = no_later_than(header, received_at)
@@ -268,11 +260,13 @@ def _record_findings(
     tally = _Tally()
     known = _known_entries(connection, project_id)
     edits = Continuity.of_project(connection, project_id)
-    built = (rows_of or _rows_here(findings))(header, project_id, may_hold_nul)
+    rows = _entry_rows(
+        _finding_rows(findings, verdict=header, project_id=project_id, check_nul=may_hold_nul),
+        known, tally=tally, edits=edits,
+    )
     merger = Merger(connection=connection, project_id=project_id, verdict=header, actor=actor,
                     superseded=tally.superseded)
-    with built as made, Overlapped(threaded=may_thread(connection)) as overlap:
-        rows = _entry_rows(made, known, tally=tally, edits=edits)
+    with Overlapped(threaded=may_thread(connection)) as overlap:
         for batch in batches(rows, _BATCH_ROWS):  # read while the batch before is merged
             merger.add(batch, overlap)
         overlap.wait()
@@ -300,17 +294,6 @@ def _record_findings(
     trends.snapshot(connection, project_id=project_id, at=at)
     trends.refresh_owners(connection, project_id=project_id, at=at)
     return result
-
-
-def _rows_here(findings: Iterable[EvaluatedFinding]) -> RowSource:
-    """The row source that builds the rows of `findings` in this process, as they are read."""
-
-    def rows_of(header: Verdict, project_id: int, check_nul: bool) -> AbstractContextManager[
-            Iterable[Row]]:
-        return nullcontext(finding_rows(findings, verdict=header, project_id=project_id,
-                                        check_nul=check_nul))
-
-    return rows_of
 
 
 def no_later_than(verdict: Verdict, moment: datetime) -> Verdict:
@@ -441,23 +424,20 @@ def _cached_result(kind: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Conve
     return functools.lru_cache(maxsize=4096)(processor)
 
 
-def finding_rows(
+def _finding_rows(
     findings: Iterable[EvaluatedFinding],
     *,
     verdict: Verdict,
     project_id: int,
     check_nul: bool = True,
-    first: int = 0,
 ) -> Iterator[Row]:
-    """Each finding's row (`_finding_row`), numbered from `first` in file order; a finding
-    whose bounded value is too long for its column is refused (`RegisterInputError`).
-
-    A row depends on nothing but the finding, the verdict and the project's id, so the rows
-    of a large file may be built in another process (`register.row_worker`)."""
+    """Each finding's row (`_finding_row`), in order; a finding whose bounded value is too
+    long for its column is refused (`RegisterInputError`), a less severe duplicate too.
+    A row depends on nothing but the finding, the verdict and the project's id."""
     run_time = aware(verdict.started_at)
     scorer = Scorer(context=verdict.context)
     due_dates: dict[int, date] = {}  # by SLA days: every row of a run opens at its time
-    for seq, item in enumerate(findings, first):
+    for seq, item in enumerate(findings):
         row = _finding_row(
             item, verdict=verdict, project_id=project_id, run_time=run_time, scorer=scorer,
             check_nul=check_nul, due_dates=due_dates,
@@ -695,13 +675,11 @@ def record_verdict_in(
     actor: str = "gate",
     attempts: int = 5,
     may_hold_nul: bool = True,
-    rows_of: RowSource | None = None,
 ) -> RecordResult:
     """Record in its own transaction, retrying deadlocks, serialisation failures and locks.
 
     `findings`, when given, streams the findings afresh for each attempt (a verdict file read
-    with `register.verdict_stream`); otherwise they are the verdict's own. `rows_of`: see
-    `record_findings` (it is called afresh for each attempt).
+    with `register.verdict_stream`); otherwise they are the verdict's own.
     """
     for attempt in range(1, attempts + 1):
         try:
@@ -709,7 +687,7 @@ def record_verdict_in(
                 items = findings() if findings else verdict.findings
                 return record_findings(
                     session, verdict, items, project=project, actor=actor,
-                    may_hold_nul=may_hold_nul, rows_of=rows_of,
+                    may_hold_nul=may_hold_nul,
                 )
         except DBAPIError as exc:
             if attempt == attempts or not _retryable(exc):

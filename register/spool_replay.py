@@ -5,8 +5,8 @@ the database is recorded as `gate register record` records a file; a run spooled
 service has each finding checked the same way, then its verdict's text is sent gzip-compressed
 (never parsed whole: memory stays flat for any size). A file that is no verdict, or that the
 register refuses, is moved to `damaged/` and noted, as is one that may not be this user's own
-(`gate.spool.not_own_file`: read by no one); the others are replayed. An outage stops
-a database replay and keeps every file not yet recorded.
+(`gate.safe_input.not_own_file`, or tracked by git: read by no one); the others are replayed.
+An outage stops a database replay and keeps every file not yet recorded.
 """
 
 from __future__ import annotations
