@@ -34,7 +34,7 @@ from gate.policy.discover import PolicySource, discover_policy, read_policy, wit
 from gate.policy.evaluate import evaluate
 from gate.policy.owners import OwnerResolver, load_codeowners
 from gate.policy.schema import Policy
-from gate.policy.trusted import policy_at_baseline
+from gate.policy.trusted import named_policy_at_baseline, policy_at_baseline
 from gate.progress import ProgressSink, SilentProgress
 from gate.remediation import with_remediation
 from gate.scanners.declarations import with_declaration_lines
@@ -130,11 +130,16 @@ def scan_with_baseline(
 
 
 def applied_policy(config: GateConfig, root: Path) -> tuple[PolicySource, Policy]:
-    """The policy named, else the target's own; on a diff-aware run, as it is at the baseline."""
-    if config.baseline_ref and config.policy_path is None:
+    """The policy named, else the target's own; on a diff-aware run, one in the tree as it is
+    at the baseline."""
+    if config.baseline_ref:
         with tempfile.TemporaryDirectory(prefix="riskgate-policy-") as copy:
-            source = policy_at_baseline(root, ref=config.baseline_ref, into=Path(copy))
-            return source, read_policy(source.path)
+            ref, into = config.baseline_ref, Path(copy)
+            trusted = (policy_at_baseline(root, ref=ref, into=into) if config.policy_path is None
+                       else named_policy_at_baseline(root, given=config.policy_path, ref=ref,
+                                                     into=into))
+            if trusted is not None:
+                return trusted, read_policy(trusted.path, base_dir=trusted.anchor)
     source = discover_policy(root, given=config.policy_path)
     return source, read_policy(source.path)
 

@@ -30,6 +30,7 @@ class PolicySource:
     path: Path
     bundled: bool = False
     label: str | None = None  # how reports name it when `path` is a copy (see gate.policy.trusted)
+    anchor: Path | None = None  # a copy's: where its relative paths point from (the original's)
 
     def describe(self) -> str:
         """How reports name it: the file (with its table for pyproject), or `bundled:<name>`."""
@@ -62,11 +63,12 @@ def discover_policy(target: Path, *, given: Path | None = None) -> PolicySource:
     return PolicySource(path=default_policy_path(), bundled=True)
 
 
-def read_policy(path: Path) -> Policy:
-    """Load a YAML policy, or the `[tool.riskgate]` table of a `.toml` file."""
+def read_policy(path: Path, *, base_dir: Path | None = None) -> Policy:
+    """Load a YAML policy, or the `[tool.riskgate]` table of a `.toml` file; relative paths
+    in it point from `base_dir` (default: the file's directory)."""
     if path.suffix == ".toml":
-        return load_pyproject_policy(path)
-    return load_policy(path)
+        return load_pyproject_policy(path, base_dir=base_dir)
+    return load_policy(path, base_dir=base_dir)
 
 
 def with_fail_on(policy: Policy, severity: Severity | None) -> Policy:

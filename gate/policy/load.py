@@ -50,14 +50,15 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_checked_timestamp)
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and validate the policy at `path`; raise `PolicyError` naming file:line:column."""
+def load_policy(path: Path, *, base_dir: Path | None = None) -> Policy:
+    """Read and validate the policy at `path`; raise `PolicyError` naming file:line:column.
+    Relative paths in it point from `base_dir` (default: the file's directory)."""
     raw = read_regular_file(path, limit=MAX_POLICY_BYTES, error=PolicyError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: cannot read: not UTF-8 text ({exc.reason})") from exc
-    return parse_policy(text, source=str(path), base_dir=path.absolute().parent)
+    return parse_policy(text, source=str(path), base_dir=base_dir or path.absolute().parent)
 
 
 def parse_policy(text: str, *, source: str, base_dir: Path | None = None) -> Policy:

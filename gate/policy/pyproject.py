@@ -33,13 +33,15 @@ def riskgate_table(path: Path) -> dict[str, Any] | None:
     return table
 
 
-def load_pyproject_policy(path: Path) -> Policy:
-    """Validate the `[tool.riskgate]` table; raise `PolicyError` naming file:line."""
+def load_pyproject_policy(path: Path, *, base_dir: Path | None = None) -> Policy:
+    """Validate the `[tool.riskgate]` table; raise `PolicyError` naming file:line. Relative
+    paths in it point from `base_dir` (default: the file's directory)."""
     table = riskgate_table(path)
     if table is None:
         raise PolicyError(f"{path}:1: no [tool.riskgate] table")
     try:
-        return Policy.model_validate(table, context={"base_dir": path.absolute().parent})
+        return Policy.model_validate(
+            table, context={"base_dir": base_dir or path.absolute().parent})
     except ValidationError as exc:
         raise PolicyError(_validation_message(exc, path)) from exc
 

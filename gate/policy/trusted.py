@@ -1,9 +1,10 @@
 """On a diff-aware run the change under review cannot loosen its own gate.
 
-With `--baseline REF` and no `--policy`, the target's own policy (`riskgate.yml`,
-`.riskgate.yml` or `[tool.riskgate]`) is read as committed at REF, the branch the change merges
-into, never from the working tree: a pull request that edits, adds or deletes its policy is
-judged by the policy it is changing. The change's policy applies once it is merged.
+With `--baseline REF` the target's own policy (`riskgate.yml`, `.riskgate.yml` or
+`[tool.riskgate]`), or a `--policy` file inside the scanned tree, is read as committed at REF,
+the branch the change merges into, never from the working tree: a pull request that edits,
+adds or deletes its policy is judged by the policy it is changing. The change's policy applies
+once it is merged. Relative paths in it still point from where the file lies in the tree.
 """
 
 from __future__ import annotations
@@ -25,7 +26,28 @@ def policy_at_baseline(root: Path, *, ref: str, into: Path) -> PolicySource:
     found = discover_policy(into)
     if found.bundled:
         return found
-    return PolicySource(path=found.path, label=f"{found.describe_name()} at {ref}")
+    return PolicySource(path=found.path, label=f"{found.describe_name()} at {ref}",
+                        anchor=root.absolute())
+
+
+def named_policy_at_baseline(
+    root: Path, *, given: Path, ref: str, into: Path
+) -> PolicySource | None:
+    """`--policy given` as committed at `ref` when the file lies inside the scanned tree (a
+    change cannot loosen the policy it names either), the bundled default when `ref` did not
+    have it; None for a policy outside the tree, read as it is."""
+    inside = given.resolve()
+    if not inside.is_relative_to(root.resolve()):
+        return None
+    name = inside.relative_to(root.resolve()).as_posix()
+    content = _committed(root, ref=ref, name=name)
+    if content is None:
+        default = discover_policy(into)  # an empty folder: the bundled default
+        return PolicySource(path=default.path, bundled=True,
+                            label=f"{default.describe()} ({given} is not at {ref})")
+    copy = into / given.name
+    copy.write_bytes(content)
+    return PolicySource(path=copy, label=f"{given} at {ref}", anchor=given.absolute().parent)
 
 
 def _committed(root: Path, *, ref: str, name: str) -> bytes | None:
