@@ -221,13 +221,18 @@ class _IgnoreFilesAt:
 
     def __init__(self, root: Path, ref: str) -> None:
         self.root, self.ref = root, ref
+        self.read: dict[str, list[str]] = {}
         self.committed = frozenset(
             path for path in files_at(root, ref)
             if path == IGNORE_FILE or path.endswith("/" + IGNORE_FILE))
 
     def __call__(self, base: str) -> list[str] | None:
         name = f"{base}/{IGNORE_FILE}" if base else IGNORE_FILE
-        return self._lines(name) if name in self.committed else None
+        if name not in self.committed:
+            return None
+        if name not in self.read:
+            self.read[name] = self._lines(name)
+        return self.read[name]
 
     def _lines(self, name: str, *, depth: int = 0) -> list[str]:
         text = show_at(self.root, ref=self.ref, name=name)
