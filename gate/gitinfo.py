@@ -77,6 +77,17 @@ def _paths(root: Path, *args: str) -> frozenset[str]:
     return frozenset(p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
 
 
+def tree_name(root: Path, path: Path) -> str | None:
+    """`path`'s name inside the tree at `root` (None: outside it). Inside by where it is
+    written or by where it resolves to: a symbolic link in the tree is still the tree's."""
+    pairs = ((Path(os.path.normpath(root.absolute())), Path(os.path.normpath(path.absolute()))),
+             (root.resolve(), path.resolve()))
+    for base, target in pairs:
+        if target.is_relative_to(base):
+            return target.relative_to(base).as_posix()
+    return None
+
+
 def show_at(root: Path, *, ref: str, name: str, limit: int = 1024 * 1024) -> bytes | None:
     """The file `name` (relative to `root`) as committed at `ref`; None when it did not exist
     there. `ConfigError` without git or when it is larger than `limit` bytes."""

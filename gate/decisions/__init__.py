@@ -47,13 +47,11 @@ def _vex_sources(config: GateConfig) -> list[DecisionSource]:
     from gate.gitinfo import resolve_commit
 
     root = config.target
-    at = resolve_commit(root, config.baseline_ref) if config.baseline_ref else None
-    sources: list[DecisionSource] = []
-    for path in config.vex_files:
-        inside = at is not None and path.resolve().is_relative_to(root.resolve())
-        sources.append(VexSource(path=path, at=at, ref=config.baseline_ref, root=root)
-                       if inside else VexSource(path=path))
-    return sources
+    if not config.baseline_ref:
+        return [VexSource(path=path) for path in config.vex_files]
+    at = resolve_commit(root, config.baseline_ref)
+    return [VexSource(path=path, at=at, ref=config.baseline_ref, root=root)
+            for path in config.vex_files]
 
 
 def decisions_for(config: GateConfig, *, project: str, policy: Policy) -> Decisions | None:

@@ -21,10 +21,12 @@ from urllib.parse import unquote
 
 from gate.decisions.interface import AdvisoryDecision, Decisions
 from gate.errors import ConfigError
-from gate.gitinfo import show_at
+from gate.gitinfo import show_at, tree_name
 from gate.models import TriageDecision, TriageStatus
+from gate.safe_input import open_regular_file
 
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
+MAX_VEX_BYTES = 64 * 1024 * 1024
 JUSTIFICATIONS = (
     "component_not_present",
     "vulnerable_code_not_present",
@@ -43,19 +45,24 @@ class VexError(ConfigError):
 
 @dataclass(frozen=True, kw_only=True)
 class VexSource:
-    """One OpenVEX file; with `at`, as committed at that baseline commit (`ref` names it)."""
+    """One OpenVEX file; with `at` and `root`, one inside the scanned tree is read as committed
+    at that baseline commit (`ref` names it)."""
 
     path: Path
     kind: str = "vex"
     at: str | None = None
     ref: str | None = None
-    root: Path | None = None  # the repository directory `path` is committed under
+    root: Path | None = None  # the scanned tree `path` lies in (`tree_name`), with `at`
 
     @property
     def label(self) -> str:
         """`VEX file <path>` (`at REF` when read as committed there)."""
-        where = f" at {self.ref or self.at}" if self.at else ""
+        where = f" at {self.ref or self.at}" if self._committed_as() is not None else ""
         return f"VEX file {self.path}{where}"
+
+    def _committed_as(self) -> str | None:
+        """The file's name in the scanned tree when it is read at the baseline, else None."""
+        return tree_name(self.root, self.path) if self.at and self.root else None
 
     @property
     def credential(self) -> str:
@@ -65,10 +72,10 @@ class VexSource:
     def decisions(self, project: str) -> Decisions:
         """The file's statements about PyPI packages (the same for every project); read at
         the baseline, a file the baseline does not have vouches for nothing yet."""
-        if self.at is None or self.root is None:
+        name = self._committed_as()
+        if name is None or self.at is None or self.root is None:
             return Decisions(by_advisory=tuple(read_vex(self.path, source=self.label)))
-        name = self.path.resolve().relative_to(self.root.resolve()).as_posix()
-        text = show_at(self.root, ref=self.at, name=name)
+        text = show_at(self.root, ref=self.at, name=name, limit=MAX_VEX_BYTES)
         if text is None:
             return Decisions()
         return Decisions(by_advisory=tuple(parse_vex(text, where=self.label, source=self.label)))
@@ -77,9 +84,12 @@ class VexSource:
 def read_vex(path: Path, *, source: str) -> list[AdvisoryDecision]:
     """Decisions from the OpenVEX document at `path`; `VexError` when it is not one."""
     try:
-        text = path.read_bytes()
+        with open_regular_file(path) as handle:  # a FIFO is refused, not waited on
+            text = handle.read(MAX_VEX_BYTES + 1)
     except OSError as exc:
         raise VexError(f"{path}: cannot read VEX file: {exc.strerror or exc}") from exc
+    if len(text) > MAX_VEX_BYTES:
+        raise VexError(f"{path}: cannot read VEX file: larger than {MAX_VEX_BYTES} bytes")
     return parse_vex(text, where=str(path), source=source)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.gitinfo import show_at
+from gate.gitinfo import show_at, tree_name
 from gate.policy.discover import POLICY_FILES, PYPROJECT, PolicySource, discover_policy
 
 MAX_POLICY_BYTES = 1024 * 1024
@@ -36,10 +36,9 @@ def named_policy_at_baseline(
     """`--policy given` as committed at `ref` when the file lies inside the scanned tree (a
     change cannot loosen the policy it names either), the bundled default when `ref` did not
     have it; None for a policy outside the tree, read as it is."""
-    inside = given.resolve()
-    if not inside.is_relative_to(root.resolve()):
+    name = tree_name(root, given)
+    if name is None:
         return None
-    name = inside.relative_to(root.resolve()).as_posix()
     content = _committed(root, ref=ref, name=name)
     if content is None:
         default = discover_policy(into)  # an empty folder: the bundled default

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -151,3 +152,32 @@ def test_on_a_pull_request_a_vex_file_of_the_tree_is_read_at_the_baseline(
     (note,) = verdict["decision_sources"]
     assert note["source"] == f"VEX file {vex} at HEAD~1"
     assert note["count"] == (2 if vex_at_baseline else 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_fifo_given_as_a_vex_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "doc.vex.json"
+    os.mkfifo(fifo)
+    with pytest.raises(VexError, match="cannot read VEX file: not a regular file"):
+        read_vex(fifo, source="t")
+
+
+def test_on_a_pull_request_a_vex_file_outside_the_tree_is_read_as_it_is(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text("click==8.1.7\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "base")
+    (repo / "requirements.txt").write_text("click==8.1.7\njinja2==2.10\n")
+    _git(repo, "commit", "-qam", "a vulnerable pin")
+    vex = tmp_path / "central.vex.json"  # the pipeline's own file, not the change's
+    _vouching(vex)
+    out = tmp_path / "v.json"
+    result = CliRunner().invoke(cli, [
+        "scan", str(repo), "--scanner", "pip-audit", "--baseline", "HEAD~1", "--vex", str(vex),
+        "--advisories", str(ADVISORIES), "--json", str(out), "--no-progress"])
+    verdict = json.loads(out.read_text())
+    assert result.exit_code == 0, result.output
+    (note,) = verdict["decision_sources"]
+    assert note["source"] == f"VEX file {vex}" and note["count"] == 2

@@ -132,3 +132,23 @@ def test_relative_paths_of_the_baseline_policy_point_into_the_tree(tmp_path: Pat
     verdict = json.loads(out.read_text())
     assert verdict["policy_source"] == "riskgate.yml at HEAD~1"
     assert sorted(item["action"] for item in verdict["findings"]) == ["block", "block"]
+
+
+def test_a_named_policy_the_change_turns_into_a_link_out_of_the_tree_is_still_the_baselines(
+    tmp_path: Path, semgrep_env: str
+) -> None:
+    repo = _repo(tmp_path, base_policy=True)
+    outside = tmp_path / "outside.yml"
+    outside.write_text(_permissive())
+    named = repo / "riskgate.yml"
+    named.unlink()
+    named.symlink_to(outside)  # resolves outside the tree, but lies in it
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "the policy, now a link")
+    (repo / "calc3.py").write_text(EVAL.replace("calc", "calc3"))
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "a new flaw")
+    base = "HEAD~3"  # the base commit: its riskgate.yml is the default policy
+    result, verdict = _scan(repo, "--baseline", base, "--policy", str(named))
+    assert result.exit_code == 1, result.output
+    assert verdict["policy_source"] == f"{named} at {base}"
